@@ -1,0 +1,301 @@
+"""Settings for the portal: one module, configured from the environment.
+
+With no environment at all the app runs on the embedded default: DEBUG on, a SQLite file
+under ``var/``, Celery tasks run in process, email printed to the console and a fixed,
+public development encryption key. Production differs only by environment values; every
+variable is listed in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+env_file = BASE_DIR / ".env"
+if env_file.exists():
+    environ.Env.read_env(env_file)
+
+DEBUG = env.bool("DEBUG", default=True)
+
+# Public, well-known keys for the embedded default only. Outside DEBUG they are refused.
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production-8c1f2e9a7b"
+DEVELOPMENT_DEFAULT_PASSWORD_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1ub3Qtc2VjcmV0ISE="
+
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY if DEBUG else "")
+DEFAULT_PASSWORD_KEYS = env.list(
+    "DEFAULT_PASSWORD_KEYS", default=[DEVELOPMENT_DEFAULT_PASSWORD_KEY] if DEBUG else []
+)
+
+
+def _refuse_insecure_production_settings() -> None:
+    """Outside DEBUG, start only with a real secret key and real encryption keys."""
+    problems = []
+    if not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
+        problems.append(
+            "SECRET_KEY must be set to a random value of at least 50 characters "
+            '(python -c "import secrets; print(secrets.token_urlsafe(64))").'
+        )
+    if not DEFAULT_PASSWORD_KEYS or DEVELOPMENT_DEFAULT_PASSWORD_KEY in DEFAULT_PASSWORD_KEYS:
+        problems.append(
+            "DEFAULT_PASSWORD_KEYS must list one or more Fernet keys, newest first, and not "
+            "the development key (python -c \"from cryptography.fernet import Fernet; "
+            'print(Fernet.generate_key().decode())").'
+        )
+    if problems:
+        raise ImproperlyConfigured(
+            "Refusing to start with DEBUG off: " + " ".join(problems)
+        )
+
+
+def _check_default_password_keys() -> None:
+    from cryptography.fernet import Fernet
+
+    for position, key in enumerate(DEFAULT_PASSWORD_KEYS, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"DEFAULT_PASSWORD_KEYS entry {position} is not a Fernet key: a key is 32 "
+                "url-safe base64-encoded bytes, as Fernet.generate_key() makes."
+            ) from None
+
+
+if not DEBUG:
+    _refuse_insecure_production_settings()
+_check_default_password_keys()
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "ncedcloud.apps.PortalAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.humanize",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "axes",
+    "people",
+    "catalog",
+    "regeneration",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "ncedcloud.urls"
+WSGI_APPLICATION = "ncedcloud.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite file by default, PostgreSQL (or anything dj-database-url knows) from
+# DATABASE_URL. Connections are reused and health-checked so a restarted PostgreSQL does
+# not leave broken connections behind in long-lived worker processes.
+(BASE_DIR / "var").mkdir(exist_ok=True)
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Wait for a busy writer instead of failing at once; tasks run in process here.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "people.User"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "people.backends.StudentBackend",
+]
+
+# The preferred hasher is the first; the encrypted temporary hasher is never preferred, so
+# Django re-hashes a reset password at full strength on the first successful sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "regeneration.hashers.EncryptedTemporaryPasswordHasher",
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "catalog:index"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# Email: console by default, any backend from EMAIL_URL (e.g. smtp+tls://user:pw@host:587).
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NCEdCloud Portal <noreply@localhost>")
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Sessions: staff sessions end after 30 minutes idle (ASVS 3.3.2); cookies are HttpOnly,
+# SameSite=Lax, and Secure outside DEBUG.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if env.bool("USE_X_FORWARDED_PROTO", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy: everything from this app, no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# Upload and form limits: a clear error instead of memory exhaustion.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# django-axes: throttle repeated failures per account, not per address, because a whole
+# school shares one address. The cool-off is finite.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for the address in the lockout key; we leave it out on purpose (above).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "people.backends.axes_username"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# Celery. Without CELERY_BROKER_URL tasks run in process (the embedded default).
+CELERY_TASK_ALWAYS_EAGER = not env.str("CELERY_BROKER_URL", default="")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+# Work must not be lost: acknowledge after the task ran, re-queue when the pool process
+# dies, take one message at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# No task comes near Redis's visibility timeout: a request runs as short task slices
+# (REGENERATION_TASK_BUDGET_SECONDS) that re-enqueue themselves.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "regeneration"
+CELERY_BEAT_SCHEDULE = {
+    "sweep-regeneration-requests": {
+        "task": "regeneration.sweep",
+        "schedule": env.float("REGENERATION_SWEEP_SECONDS", default=15.0),
+    },
+}
+
+# Regeneration.
+REGENERATION_CHUNK_SIZE = env.int("REGENERATION_CHUNK_SIZE", default=2000)
+REGENERATION_TASK_BUDGET_SECONDS = env.float("REGENERATION_TASK_BUDGET_SECONDS", default=20.0)
+REGENERATION_STALE_AFTER_SECONDS = env.int("REGENERATION_STALE_AFTER_SECONDS", default=60)
+REGENERATION_HASH_AT_REQUEST_TIME = env.bool("REGENERATION_HASH_AT_REQUEST_TIME", default=False)
+REGENERATION_HASHED_CHUNK_SIZE = env.int("REGENERATION_HASHED_CHUNK_SIZE", default=50)
+REGENERATION_MAX_CAMPUS_CODES = 200
+REGENERATION_MAX_COMMENT_LENGTH = 2000
+# Days after which a login password set by a reset, and never used, stops working (0: never).
+TEMPORARY_PASSWORD_EXPIRY_DAYS = env.int("TEMPORARY_PASSWORD_EXPIRY_DAYS", default=30)
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

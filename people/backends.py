@@ -1,0 +1,44 @@
+"""Authentication of students, separate from staff, and the throttle's account key."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from .models import Student
+
+
+class StudentBackend:
+    """Checks a student's username and password through Django's hashers.
+
+    It answers only to ``authenticate(request, student_username=..., password=...)``, so a
+    student can never sign in through the staff sign-in page, and it restores no session
+    (``get_user`` returns None): student sessions are kept by ``people.student_auth``.
+    """
+
+    def authenticate(
+        self, request: HttpRequest | None, student_username: str | None = None,
+        password: str | None = None, **kwargs,
+    ) -> Student | None:
+        if not student_username or password is None:
+            return None
+        student = Student.objects.filter(username=student_username, is_active=True).first()
+        if student is None:
+            # Run the hasher anyway so a missing account takes as long as a wrong password.
+            Student().set_password(password)
+            return None
+        if student.check_password(password):
+            return student
+        return None
+
+    def get_user(self, user_id: int) -> None:
+        return None
+
+
+def axes_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The account django-axes counts failures against: staff and students apart."""
+    data = credentials if credentials is not None else getattr(request, "POST", {})
+    student_username = data.get("student_username")
+    if student_username:
+        return f"student:{student_username.strip().lower()}"
+    username = data.get("username")
+    return username.strip().lower() if isinstance(username, str) else username

@@ -1,0 +1,161 @@
+"""The directory: staff users, PSUs, campuses and students."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+PSU_CODE_VALIDATOR = RegexValidator(
+    r"^[0-9A-Z]{3}$", "A PSU code is 3 digits or capital letters, such as 920 or 32B."
+)
+CAMPUS_CODE_VALIDATOR = RegexValidator(
+    r"^[0-9A-Z]{6}$", "A campus code is 6 digits or capital letters, such as 920304."
+)
+
+
+class Grade(models.TextChoices):
+    """The grade levels of the help text, in its order."""
+
+    PK5 = "-5", "-5"
+    PK4 = "-4", "-4"
+    PK3 = "-3", "-3"
+    PK2 = "-2", "-2"
+    PK1 = "-1", "-1"
+    KINDERGARTEN = "0", "0 (Kindergarten)"
+    G1 = "1", "1"
+    G2 = "2", "2"
+    G3 = "3", "3"
+    G4 = "4", "4"
+    G5 = "5", "5"
+    G6 = "6", "6"
+    G7 = "7", "7"
+    G8 = "8", "8"
+    G9 = "9", "9"
+    G10 = "10", "10"
+    G11 = "11", "11"
+    G12 = "12", "12"
+    G13 = "13", "13"
+    UNGRADED = "-9", "-9 (Ungraded)"
+
+
+ALLOWED_GRADES: tuple[str, ...] = tuple(Grade.values)
+
+
+class User(AbstractUser):
+    """A staff member. Roles live in ``catalog.RoleAssignment``."""
+
+    class Meta:
+        db_table = "people_user"
+
+    @cached_property
+    def administered_psu_codes(self) -> list[str]:
+        return sorted(
+            self.role_assignments.filter(role="lea_admin").values_list("psu__code", flat=True)
+        )
+
+    @cached_property
+    def is_lea_admin(self) -> bool:
+        return bool(self.administered_psu_codes)
+
+    @cached_property
+    def is_support(self) -> bool:
+        return self.role_assignments.filter(role="support").exists()
+
+
+class PSU(models.Model):
+    """A Public School Unit: a district (LEA) or a charter school."""
+
+    code = models.CharField(max_length=3, unique=True, validators=[PSU_CODE_VALIDATOR])
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name = "PSU"
+        verbose_name_plural = "PSUs"
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9A-Z]{3}$"), name="psu_code_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Campus(models.Model):
+    code = models.CharField(max_length=6, unique=True, validators=[CAMPUS_CODE_VALIDATOR])
+    name = models.CharField(max_length=200)
+    psu = models.ForeignKey(PSU, on_delete=models.PROTECT, related_name="campuses")
+
+    class Meta:
+        verbose_name_plural = "campuses"
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9A-Z]{6}$"), name="campus_code_format"
+            ),
+            # Target of the students' (campus, psu) foreign key: see migration 0002.
+            models.UniqueConstraint(fields=["id", "psu"], name="campus_id_psu_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Student(AbstractBaseUser):
+    """A student account: directory data, the default password and the login credential.
+
+    ``default_password_encrypted`` holds a Fernet token (see ``regeneration.crypto``); it is
+    never decrypted except by the reveal, export and regeneration code. ``password`` is the
+    login credential in Django's hasher format.
+    """
+
+    student_number = models.CharField(
+        max_length=10,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9]{1,10}$", "A student number is up to 10 digits.")],
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    username = models.CharField(max_length=64, unique=True)
+    psu = models.ForeignKey(PSU, on_delete=models.PROTECT, related_name="students")
+    campus = models.ForeignKey(Campus, on_delete=models.PROTECT, related_name="students")
+    grade = models.CharField(max_length=2, choices=Grade.choices)
+    default_password_encrypted = models.TextField(editable=False)
+    default_password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    must_change_password = models.BooleanField(default=False)
+    # Set when a reset gives the student a temporary login password; cleared at the first
+    # successful sign-in. An unused temporary password expires (TEMPORARY_PASSWORD_EXPIRY_DAYS).
+    temporary_password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    is_active = models.BooleanField(default=True)
+
+    USERNAME_FIELD = "username"
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(grade__in=ALLOWED_GRADES), name="student_grade_allowed"
+            ),
+        ]
+        indexes = [
+            # The request's selection and the confirm page's count: PSU, then campus and
+            # grade, active students only.
+            models.Index(
+                fields=["psu", "campus", "grade"],
+                condition=Q(is_active=True),
+                name="student_selection_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name} ({self.student_number})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"

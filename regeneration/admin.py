@@ -1,0 +1,135 @@
+"""Request history for support staff: searchable, filterable, read-only, exportable."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from ncedcloud.admin import HistoryAdmin
+from ncedcloud.csv_export import csv_download
+
+from .models import RegenerationOutcome, RegenerationRequest
+
+
+class OptionFilter(admin.SimpleListFilter):
+    title = "options"
+    parameter_name = "options"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("default", "Default password only"),
+            ("reset", "Reset, no forced change"),
+            ("reset_force", "Reset and force change"),
+            ("force_not_in_effect", "Force asked without reset (not in effect)"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "default":
+            return queryset.filter(reset_current_passwords=False)
+        if value == "reset":
+            return queryset.filter(reset_current_passwords=True, force_password_change=False)
+        if value == "reset_force":
+            return queryset.filter(reset_current_passwords=True, force_password_change=True)
+        if value == "force_not_in_effect":
+            return queryset.filter(reset_current_passwords=False, force_password_change=True)
+        return queryset
+
+
+HISTORY_COLUMNS = [
+    "id", "requester", "psu", "campus_codes", "grade_levels", "reset_current_passwords",
+    "force_password_change", "force_in_effect", "comments", "status", "queued_at",
+    "started_at", "finished_at", "targeted", "processed", "reset", "failed", "error",
+]
+
+
+@admin.action(description="Export selected requests as CSV", permissions=["view"])
+def export_history_csv(modeladmin, request: HttpRequest, queryset: QuerySet):
+    rows = (
+        [
+            r.pk, r.requester.username, r.psu.code, " ".join(r.campus_codes),
+            " ".join(r.grade_levels), r.reset_current_passwords, r.force_password_change,
+            r.force_change_in_effect, r.comments, r.status, r.queued_at, r.started_at,
+            r.finished_at, r.targeted_count, r.processed_count, r.reset_count, r.failed_count,
+            r.error_message,
+        ]
+        for r in queryset.select_related("requester", "psu").order_by("id").iterator()
+    )
+    return csv_download("regeneration-requests.csv", HISTORY_COLUMNS, rows)
+
+
+@admin.register(RegenerationRequest)
+class RegenerationRequestAdmin(HistoryAdmin):
+    list_display = [
+        "id", "requester", "psu", "status", "reset_current_passwords", "force_password_change",
+        "targeted_count", "processed_count", "failed_count", "queued_at", "finished_at",
+    ]
+    list_filter = [
+        "status", "psu", OptionFilter, "reset_current_passwords", "force_password_change",
+        "queued_at",
+    ]
+    search_fields = [
+        "=id", "requester__username", "requester__first_name", "requester__last_name",
+        "psu__code", "psu__name", "comments",
+    ]
+    date_hierarchy = "queued_at"
+    list_select_related = ["requester", "psu"]
+    actions = [export_history_csv]
+    fields = [
+        "requester", "psu", "campus_codes", "grade_levels", "reset_current_passwords",
+        "force_password_change", "force_in_effect", "comments", "status", "queued_at",
+        "dispatched_at", "started_at", "heartbeat_at", "finished_at", "targeted_count",
+        "processed_count", "reset_count", "failed_count", "chunk_count", "chunks_done",
+        "error_message", "outcomes_link",
+    ]
+    readonly_fields = fields
+
+    @admin.display(boolean=True, description="force change in effect")
+    def force_in_effect(self, obj: RegenerationRequest) -> bool:
+        return obj.force_change_in_effect
+
+    @admin.display(description="outcomes")
+    def outcomes_link(self, obj: RegenerationRequest) -> str:
+        url = reverse("admin:regeneration_regenerationoutcome_changelist")
+        return format_html(
+            '<a href="{}?request__id__exact={}">{} outcome rows</a>',
+            url,
+            obj.pk,
+            obj.processed_count + obj.failed_count,
+        )
+
+
+@admin.register(RegenerationOutcome)
+class RegenerationOutcomeAdmin(HistoryAdmin):
+    list_display = [
+        "request", "student_number", "student_name", "campus", "grade", "status",
+        "password_reset", "must_change_set", "error", "processed_at",
+    ]
+    list_filter = ["status", "password_reset", "must_change_set", "request__psu"]
+    search_fields = ["=request__id", "student__student_number", "student__username", "student__last_name"]
+    list_select_related = ["request__psu", "student__campus"]
+    show_full_result_count = False
+    fields = [
+        "request", "student_number", "student_name", "campus", "grade", "status",
+        "password_reset", "must_change_set", "error", "processed_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="student number", ordering="student__student_number")
+    def student_number(self, obj: RegenerationOutcome) -> str:
+        return obj.student.student_number
+
+    @admin.display(description="student")
+    def student_name(self, obj: RegenerationOutcome) -> str:
+        return f"{obj.student.last_name}, {obj.student.first_name}"
+
+    @admin.display(description="campus")
+    def campus(self, obj: RegenerationOutcome) -> str:
+        return obj.student.campus.code
+
+    @admin.display(description="grade")
+    def grade(self, obj: RegenerationOutcome) -> str:
+        return obj.student.grade

@@ -1,0 +1,185 @@
+"""The *Regenerate Student Default Passwords* form: every rule of the design, with an error
+next to its field that names each offending value and says why."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from people.models import ALLOWED_GRADES, PSU, Campus
+
+PSU_CODE_RE = re.compile(r"[0-9A-Z]{3}")
+CAMPUS_CODE_RE = re.compile(r"[0-9A-Z]{6}")
+ALLOWED_GRADES_TEXT = ", ".join(ALLOWED_GRADES)
+SHOWN_VALUE_LENGTH = 24
+SHOWN_VALUES = 20
+
+
+def split_list(raw: str) -> list[str]:
+    """Comma-separated values, trimmed, empty entries dropped, duplicates collapsed."""
+    values: list[str] = []
+    for item in raw.split(","):
+        value = item.strip()
+        if value and value not in values:
+            values.append(value)
+    return values
+
+
+def shown(value: str) -> str:
+    """A value quoted for an error message, cut short if it is long."""
+    if len(value) > SHOWN_VALUE_LENGTH:
+        value = value[: SHOWN_VALUE_LENGTH - 1] + "…"
+    return f"“{value}”"
+
+
+def shown_list(values: list[str]) -> str:
+    quoted = [shown(v) for v in values[:SHOWN_VALUES]]
+    if len(values) > SHOWN_VALUES:
+        quoted.append(f"and {len(values) - SHOWN_VALUES:,} more")
+    if len(quoted) == 1:
+        return quoted[0]
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+class RegenerationRequestForm(forms.Form):
+    psu_code = forms.CharField(
+        label="PSU Code",
+        help_text="Required. The 3-character code of a PSU you administer, such as 920 "
+        "(charter PSUs carry a letter, such as 32B).",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    campus_codes = forms.CharField(
+        label="Campus Codes",
+        required=False,
+        help_text="Optional. A comma-separated list of six-character school codes that belong "
+        "to the PSU above. Leave empty for every campus of the PSU.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    grade_levels = forms.CharField(
+        label="Grade Levels",
+        required=False,
+        max_length=500,
+        help_text="Optional. A comma-separated list of grade levels to target, each one of "
+        f"{ALLOWED_GRADES_TEXT}. If any value is not in this list, nothing is requested. "
+        "Leave empty for every grade.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    reset_current_passwords = forms.BooleanField(
+        label="Also Reset Current Passwords",
+        required=False,
+        help_text="If checked, the students' login passwords are reset to the new default "
+        "passwords that are generated.",
+    )
+    force_password_change = forms.BooleanField(
+        label="Force Password Change at Next Login",
+        required=False,
+        help_text="If checked, the students must set a new password after their first sign-in "
+        "with the new default password. Takes effect only if Also Reset Current Passwords "
+        "is checked.",
+    )
+    comments = forms.CharField(
+        label="Request Comments",
+        required=False,
+        help_text="Optional. Any description you would like associated with this request.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_psu_code(self) -> PSU:
+        code = self.cleaned_data["psu_code"].upper()
+        if not PSU_CODE_RE.fullmatch(code):
+            raise ValidationError(
+                f"{shown(code)} is not a PSU code: a PSU code is 3 digits or letters, "
+                "such as 920 or 32B.",
+                code="psu_malformed",
+            )
+        if code not in self.user.administered_psu_codes:
+            raise ValidationError(
+                f"You are not an LEA Administrator of PSU {shown(code)}, so you cannot "
+                "request for it.",
+                code="psu_not_administered",
+            )
+        return PSU.objects.get(code=code)
+
+    def clean_campus_codes(self) -> list[str]:
+        codes = [code.upper() for code in split_list(self.cleaned_data["campus_codes"])]
+        limit = settings.REGENERATION_MAX_CAMPUS_CODES
+        if len(codes) > limit:
+            raise ValidationError(
+                f"Enter at most {limit} campus codes; this list has {len(codes):,}. "
+                "Leave the field empty to target every campus of the PSU.",
+                code="campus_too_many",
+            )
+        return codes
+
+    def clean_grade_levels(self) -> list[str]:
+        grades = split_list(self.cleaned_data["grade_levels"])
+        rejected = [grade for grade in grades if grade not in ALLOWED_GRADES]
+        if rejected:
+            verb = "is not an allowed grade level" if len(rejected) == 1 else (
+                "are not allowed grade levels"
+            )
+            raise ValidationError(
+                f"{shown_list(rejected)} {verb}, so nothing was requested. "
+                f"Allowed grade levels: {ALLOWED_GRADES_TEXT}.",
+                code="grade_not_allowed",
+            )
+        return [grade for grade in ALLOWED_GRADES if grade in grades]
+
+    def clean_comments(self) -> str:
+        comments = self.cleaned_data["comments"]
+        limit = settings.REGENERATION_MAX_COMMENT_LENGTH
+        if len(comments) > limit:
+            raise ValidationError(
+                f"Request comments can be at most {limit:,} characters; these have "
+                f"{len(comments):,}.",
+                code="comments_too_long",
+            )
+        return comments
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        psu = cleaned.get("psu_code")
+        codes = cleaned.get("campus_codes")
+        if codes:
+            errors = self._campus_errors(codes, psu)
+            if errors:
+                self.add_error("campus_codes", errors)
+        return cleaned
+
+    @staticmethod
+    def _campus_errors(codes: list[str], psu: PSU | None) -> list[ValidationError]:
+        """Every bad campus code, in the order entered: malformed, unknown, or of another PSU."""
+        well_formed = {code for code in codes if CAMPUS_CODE_RE.fullmatch(code)}
+        owners = dict(Campus.objects.filter(code__in=well_formed).values_list("code", "psu__code"))
+        errors = []
+        for code in codes:
+            owner = owners.get(code)
+            if code not in well_formed:
+                message = f"{shown(code)} is not a campus code: a campus code is 6 letters or digits."
+                errors.append(ValidationError(message, code="campus_malformed"))
+            elif owner is None:
+                message = f"Campus code {shown(code)} does not exist."
+                errors.append(ValidationError(message, code="campus_unknown"))
+            elif psu is not None and owner != psu.code:
+                message = f"Campus {shown(code)} belongs to PSU {owner}, not to PSU {psu.code}."
+                errors.append(ValidationError(message, code="campus_foreign"))
+        return errors
+
+    def request_values(self) -> dict:
+        """The cleaned values in the form a draft and a request store them."""
+        data = self.cleaned_data
+        return {
+            "psu_code": data["psu_code"].code,
+            "campus_codes": data["campus_codes"],
+            "grade_levels": data["grade_levels"],
+            "reset_current_passwords": data["reset_current_passwords"],
+            "force_password_change": data["force_password_change"],
+            "comments": data["comments"],
+        }

@@ -1,0 +1,174 @@
+"""The password policy for generated default passwords.
+
+Every password comes from ``secrets`` (the operating system's CSPRNG). No alphabet holds a
+character that is easily mistaken for another: no 0/O/o, 1/l/I/i; words never start with
+i, l or o (so a capitalised word never starts with I, L or O). Each grade gets a format a
+student of that age can type:
+
+- early (grades -5 to -1 for pre-K, 0 for kindergarten, 1 and 2): two words and two
+  digits, all small letters, like ``sunfrog47``: 22.0 bits.
+- middle (grades 3, 4, 5 and -9, ungraded): a capitalised word, a word and four digits,
+  like ``Tigerboat4827``: 28.0 bits.
+- upper (grades 6 to 13): twelve random letters and digits, like ``Hq7tRb9xKm3p``:
+  69.1 bits.
+
+Words come from a list of 256 short, concrete words (8 bits each); digits from 2 to 9
+(3 bits each); the upper tier draws 12 characters from 55 symbols and keeps only passwords
+with a capital, a small letter and a digit (69.4 bits before that rule, 69.1 after).
+``PasswordTier.entropy_bits()`` computes these figures; a test holds them to this table.
+NIST SP 800-63B rev. 3 (5.1.1.1) accepts randomly chosen secrets of 6 characters or more;
+the short early-grade passwords rely on the compensating controls the README lists
+(per-account throttling, forced change, expiry of unused temporary passwords).
+
+A site may change the tiers with the ``REGENERATION_PASSWORD_TIERS`` setting (a list of
+dicts with the fields of ``PasswordTier``).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import string
+from dataclasses import dataclass, field
+from functools import cache
+
+from django.conf import settings
+from django.contrib.auth.password_validation import CommonPasswordValidator
+
+DIGITS = "23456789"
+LOWER = "".join(c for c in string.ascii_lowercase if c not in "ilo")
+UPPER = "".join(c for c in string.ascii_uppercase if c not in "IO")
+SYMBOLS = UPPER + LOWER + DIGITS
+
+WORDS: tuple[str, ...] = (
+    "ant", "ape", "arm", "art", "bag", "bake", "ball", "band", "bank", "barn", "bat", "beach",
+    "bead", "beak", "bean", "bear", "bed", "bee", "bell", "belt", "bench", "berry", "bike",
+    "bird", "boat", "book", "boot", "bowl", "box", "bread", "brick", "bug", "bunny", "bus",
+    "cake", "camp", "can", "cap", "car", "card", "cart", "cat", "cave", "chair", "chalk",
+    "cheek", "chick", "chin", "city", "clam", "clap", "class", "cliff", "clock", "cloud",
+    "clown", "coat", "corn", "cow", "crab", "crane", "crown", "cub", "cup", "dad", "daisy",
+    "dance", "deer", "desk", "dime", "dish", "dock", "dog", "doll", "dot", "dove", "drum",
+    "duck", "dust", "eagle", "ear", "earth", "egg", "elf", "elk", "fan", "farm", "feet",
+    "fern", "fig", "fish", "flag", "flute", "fox", "frog", "fruit", "game", "gate", "gift",
+    "goat", "gold", "goose", "grape", "grass", "gum", "hand", "hat", "hay", "hen", "hill",
+    "hive", "home", "honey", "hook", "horn", "horse", "hug", "hut", "jam", "jar", "jeans",
+    "jelly", "jet", "juice", "kick", "kite", "kiwi", "kitty", "knee", "knot", "nap", "nest",
+    "net", "nose", "nut", "paint", "pan", "panda", "paper", "park", "path", "paw", "pea",
+    "peach", "pear", "pen", "penny", "pig", "pie", "pink", "plum", "pond", "pony", "pot",
+    "puppy", "quilt", "rain", "ranch", "rat", "red", "ring", "river", "road", "robin", "rock",
+    "roof", "room", "rose", "rug", "run", "sack", "sail", "salt", "sand", "scarf", "seal",
+    "seed", "shark", "sheep", "shell", "ship", "shoe", "sink", "sky", "sled", "snack", "snail",
+    "snow", "sock", "sofa", "song", "soup", "spoon", "star", "stem", "stick", "stone", "sun",
+    "swan", "swing", "table", "tent", "tiger", "toad", "toast", "toe", "tooth", "top", "town",
+    "toy", "tree", "truck", "tub", "tulip", "van", "vase", "vest", "wagon", "wall", "water",
+    "wave", "web", "whale", "wheel", "wind", "wing", "wolf", "worm", "yard", "yarn", "year",
+    "zebra", "zoo", "apple", "acorn", "baby", "bath", "beet", "blue", "bone", "brush", "bunk",
+    "cab", "candy", "cape", "chip", "cone", "crib", "crumb", "cube", "deck", "den", "dune",
+    "fairy", "feast", "fence",)
+
+
+@dataclass(frozen=True)
+class PasswordTier:
+    """One format: ``words`` words then ``digits`` digits, or ``length`` random symbols."""
+
+    name: str
+    grades: tuple[str, ...]
+    words: int = 0
+    digits: int = 0
+    capitalize: bool = False
+    length: int = 0
+    example: str = field(default="", compare=False)
+
+    def generate(self) -> str:
+        if self.length:
+            return _random_mixed(self.length)
+        words = [secrets.choice(WORDS) for _ in range(self.words)]
+        if self.capitalize:
+            words[0] = words[0].capitalize()
+        return "".join(words) + "".join(secrets.choice(DIGITS) for _ in range(self.digits))
+
+    def entropy_bits(self) -> float:
+        if self.length:
+            return math.log2(_mixed_count(self.length))
+        return self.words * math.log2(len(WORDS)) + self.digits * math.log2(len(DIGITS))
+
+
+def _random_mixed(length: int) -> str:
+    while True:
+        candidate = "".join(secrets.choice(SYMBOLS) for _ in range(length))
+        if (
+            any(c in UPPER for c in candidate)
+            and any(c in LOWER for c in candidate)
+            and any(c in DIGITS for c in candidate)
+        ):
+            return candidate
+
+
+def _mixed_count(length: int) -> int:
+    """How many strings of ``length`` symbols hold a capital, a small letter and a digit
+    (inclusion-exclusion over the three classes)."""
+    u, lo, d = len(UPPER), len(LOWER), len(DIGITS)
+    return (
+        (u + lo + d) ** length
+        - (lo + d) ** length
+        - (u + d) ** length
+        - (u + lo) ** length
+        + u**length
+        + lo**length
+        + d**length
+    )
+
+
+DEFAULT_TIERS: tuple[PasswordTier, ...] = (
+    PasswordTier(
+        name="early",
+        grades=("-5", "-4", "-3", "-2", "-1", "0", "1", "2"),
+        words=2,
+        digits=2,
+        example="sunfrog47",
+    ),
+    PasswordTier(
+        name="middle",
+        grades=("3", "4", "5", "-9"),
+        words=2,
+        digits=4,
+        capitalize=True,
+        example="Tigerboat4827",
+    ),
+    PasswordTier(
+        name="upper",
+        grades=("6", "7", "8", "9", "10", "11", "12", "13"),
+        length=12,
+        example="Hq7tRb9xKm3p",
+    ),
+)
+
+
+def password_tiers() -> tuple[PasswordTier, ...]:
+    configured = getattr(settings, "REGENERATION_PASSWORD_TIERS", None)
+    if not configured:
+        return DEFAULT_TIERS
+    return tuple(PasswordTier(**{**tier, "grades": tuple(tier["grades"])}) for tier in configured)
+
+
+def tier_for_grade(grade: str) -> PasswordTier:
+    for tier in password_tiers():
+        if grade in tier.grades:
+            return tier
+    return password_tiers()[-1]
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    return frozenset(CommonPasswordValidator().passwords)
+
+
+def generate_default_password(*, grade: str, previous: str | None = None) -> str:
+    """A new default password for a student of ``grade``, never equal to ``previous`` and
+    never one of Django's 20,000 common passwords."""
+    tier = tier_for_grade(grade)
+    common = _common_passwords()
+    while True:
+        candidate = tier.generate()
+        if candidate != previous and candidate.lower() not in common:
+            return candidate

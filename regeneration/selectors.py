@@ -1,0 +1,88 @@
+"""Reads: which students a request targets, how many, and which requests a user may see."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet
+
+from people.models import ALLOWED_GRADES, PSU, Campus, Student
+
+from .models import RegenerationRequest
+
+
+def students_matching(
+    *, psu: PSU | int, campus_codes: list[str], grade_levels: list[str]
+) -> QuerySet[Student]:
+    """Active students of the PSU, narrowed to the campuses and grades given (empty: all)."""
+    psu_id = psu if isinstance(psu, int) else psu.pk
+    students = Student.objects.filter(psu_id=psu_id, is_active=True)
+    if campus_codes:
+        campus_ids = Campus.objects.filter(psu_id=psu_id, code__in=campus_codes).values("id")
+        students = students.filter(campus_id__in=campus_ids)
+    if grade_levels:
+        students = students.filter(grade__in=grade_levels)
+    return students
+
+
+def students_of_request(request: RegenerationRequest) -> QuerySet[Student]:
+    return students_matching(
+        psu=request.psu_id, campus_codes=request.campus_codes, grade_levels=request.grade_levels
+    )
+
+
+@dataclass
+class CampusCount:
+    code: str
+    name: str
+    by_grade: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_grade.values())
+
+
+@dataclass
+class MatchCounts:
+    campuses: list[CampusCount]
+    grades: list[str]
+
+    @property
+    def total(self) -> int:
+        return sum(campus.total for campus in self.campuses)
+
+    def grade_total(self, grade: str) -> int:
+        return sum(campus.by_grade.get(grade, 0) for campus in self.campuses)
+
+    def rows(self) -> list[tuple[CampusCount, list[int]]]:
+        return [(c, [c.by_grade.get(g, 0) for g in self.grades]) for c in self.campuses]
+
+    def grade_totals(self) -> list[int]:
+        return [self.grade_total(g) for g in self.grades]
+
+
+def match_counts(*, psu: PSU, campus_codes: list[str], grade_levels: list[str]) -> MatchCounts:
+    """How many students a request would target, per campus and grade, in one query."""
+    grouped = (
+        students_matching(psu=psu, campus_codes=campus_codes, grade_levels=grade_levels)
+        .values("campus_id", "grade")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    per_campus: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in grouped:
+        per_campus[row["campus_id"]][row["grade"]] = row["n"]
+    campuses = Campus.objects.filter(pk__in=per_campus).order_by("code")
+    grades = [g for g in ALLOWED_GRADES if any(g in counts for counts in per_campus.values())]
+    return MatchCounts(
+        campuses=[CampusCount(c.code, c.name, per_campus[c.pk]) for c in campuses],
+        grades=grades,
+    )
+
+
+def requests_visible_to(user) -> QuerySet[RegenerationRequest]:
+    """Requests of the PSUs the user administers now (whoever made them)."""
+    return RegenerationRequest.objects.filter(
+        psu__code__in=user.administered_psu_codes
+    ).select_related("psu", "requester")
