@@ -39,7 +39,9 @@ class RoleAssignment(models.Model):
         ordering = ["user__username", "role", "psu__code"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(role="lea_admin", psu__isnull=False) | Q(role="support", psu__isnull=True)),
+                condition=(
+                    Q(role="lea_admin", psu__isnull=False) | Q(role="support", psu__isnull=True)
+                ),
                 name="role_psu_matches_role",
                 violation_error_message=(
                     "An LEA Administrator role needs a PSU; the Support role has none."

@@ -7,9 +7,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-LEA_ADMIN_REQUIRED = (
-    "This page needs the LEA Administrator role for at least one PSU."
-)
+LEA_ADMIN_REQUIRED = "This page needs the LEA Administrator role for at least one PSU."
 
 
 def lea_admin_required(view):

@@ -44,13 +44,11 @@ def _refuse_insecure_production_settings() -> None:
     if not DEFAULT_PASSWORD_KEYS or DEVELOPMENT_DEFAULT_PASSWORD_KEY in DEFAULT_PASSWORD_KEYS:
         problems.append(
             "DEFAULT_PASSWORD_KEYS must list one or more Fernet keys, newest first, and not "
-            "the development key (python -c \"from cryptography.fernet import Fernet; "
+            'the development key (python -c "from cryptography.fernet import Fernet; '
             'print(Fernet.generate_key().decode())").'
         )
     if problems:
-        raise ImproperlyConfigured(
-            "Refusing to start with DEBUG off: " + " ".join(problems)
-        )
+        raise ImproperlyConfigured("Refusing to start with DEBUG off: " + " ".join(problems))
 
 
 def _check_default_password_keys() -> None:
@@ -70,7 +68,9 @@ if not DEBUG:
     _refuse_insecure_production_settings()
 _check_default_password_keys()
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -204,8 +204,8 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     if env.bool("USE_X_FORWARDED_PROTO", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

@@ -73,17 +73,34 @@ class StudentAdmin(ReadOnlyForSupportAdmin):
     credential is ever shown here."""
 
     list_display = [
-        "student_number", "last_name", "first_name", "username", "psu", "campus", "grade",
-        "must_change_password", "is_active", "last_login",
+        "student_number",
+        "last_name",
+        "first_name",
+        "username",
+        "psu",
+        "campus",
+        "grade",
+        "must_change_password",
+        "is_active",
+        "last_login",
     ]
     list_filter = ["psu", "grade", "must_change_password", "is_active"]
     search_fields = ["student_number", "username", "last_name", "first_name"]
     list_select_related = ["psu", "campus"]
     show_full_result_count = False
     fields = [
-        "student_number", "first_name", "last_name", "username", "psu", "campus", "grade",
-        "is_active", "must_change_password", "default_password_set_at",
-        "temporary_password_set_at", "last_login",
+        "student_number",
+        "first_name",
+        "last_name",
+        "username",
+        "psu",
+        "campus",
+        "grade",
+        "is_active",
+        "must_change_password",
+        "default_password_set_at",
+        "temporary_password_set_at",
+        "last_login",
     ]
     readonly_fields = ["default_password_set_at", "temporary_password_set_at", "last_login"]
     raw_id_fields = ["campus"]

@@ -16,8 +16,11 @@ class StudentBackend:
     """
 
     def authenticate(
-        self, request: HttpRequest | None, student_username: str | None = None,
-        password: str | None = None, **kwargs,
+        self,
+        request: HttpRequest | None,
+        student_username: str | None = None,
+        password: str | None = None,
+        **kwargs,
     ) -> Student | None:
         if not student_username or password is None:
             return None

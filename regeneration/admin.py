@@ -40,9 +40,24 @@ class OptionFilter(admin.SimpleListFilter):
 
 
 HISTORY_COLUMNS = [
-    "id", "requester", "psu", "campus_codes", "grade_levels", "reset_current_passwords",
-    "force_password_change", "force_in_effect", "comments", "status", "queued_at",
-    "started_at", "finished_at", "targeted", "processed", "reset", "failed", "error",
+    "id",
+    "requester",
+    "psu",
+    "campus_codes",
+    "grade_levels",
+    "reset_current_passwords",
+    "force_password_change",
+    "force_in_effect",
+    "comments",
+    "status",
+    "queued_at",
+    "started_at",
+    "finished_at",
+    "targeted",
+    "processed",
+    "reset",
+    "failed",
+    "error",
 ]
 
 
@@ -50,10 +65,23 @@ HISTORY_COLUMNS = [
 def export_history_csv(modeladmin, request: HttpRequest, queryset: QuerySet):
     rows = (
         [
-            r.pk, r.requester.username, r.psu.code, " ".join(r.campus_codes),
-            " ".join(r.grade_levels), r.reset_current_passwords, r.force_password_change,
-            r.force_change_in_effect, r.comments, r.status, r.queued_at, r.started_at,
-            r.finished_at, r.targeted_count, r.processed_count, r.reset_count, r.failed_count,
+            r.pk,
+            r.requester.username,
+            r.psu.code,
+            " ".join(r.campus_codes),
+            " ".join(r.grade_levels),
+            r.reset_current_passwords,
+            r.force_password_change,
+            r.force_change_in_effect,
+            r.comments,
+            r.status,
+            r.queued_at,
+            r.started_at,
+            r.finished_at,
+            r.targeted_count,
+            r.processed_count,
+            r.reset_count,
+            r.failed_count,
             r.error_message,
         ]
         for r in queryset.select_related("requester", "psu").order_by("id").iterator()
@@ -64,26 +92,61 @@ def export_history_csv(modeladmin, request: HttpRequest, queryset: QuerySet):
 @admin.register(RegenerationRequest)
 class RegenerationRequestAdmin(HistoryAdmin):
     list_display = [
-        "id", "requester", "psu", "status", "reset_current_passwords", "force_password_change",
-        "targeted_count", "processed_count", "failed_count", "queued_at", "finished_at",
+        "id",
+        "requester",
+        "psu",
+        "status",
+        "reset_current_passwords",
+        "force_password_change",
+        "targeted_count",
+        "processed_count",
+        "failed_count",
+        "queued_at",
+        "finished_at",
     ]
     list_filter = [
-        "status", "psu", OptionFilter, "reset_current_passwords", "force_password_change",
+        "status",
+        "psu",
+        OptionFilter,
+        "reset_current_passwords",
+        "force_password_change",
         "queued_at",
     ]
     search_fields = [
-        "=id", "requester__username", "requester__first_name", "requester__last_name",
-        "psu__code", "psu__name", "comments",
+        "=id",
+        "requester__username",
+        "requester__first_name",
+        "requester__last_name",
+        "psu__code",
+        "psu__name",
+        "comments",
     ]
     date_hierarchy = "queued_at"
     list_select_related = ["requester", "psu"]
     actions = [export_history_csv]
     fields = [
-        "requester", "psu", "campus_codes", "grade_levels", "reset_current_passwords",
-        "force_password_change", "force_in_effect", "comments", "status", "queued_at",
-        "dispatched_at", "started_at", "heartbeat_at", "finished_at", "targeted_count",
-        "processed_count", "reset_count", "failed_count", "chunk_count", "chunks_done",
-        "error_message", "outcomes_link",
+        "requester",
+        "psu",
+        "campus_codes",
+        "grade_levels",
+        "reset_current_passwords",
+        "force_password_change",
+        "force_in_effect",
+        "comments",
+        "status",
+        "queued_at",
+        "dispatched_at",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "targeted_count",
+        "processed_count",
+        "reset_count",
+        "failed_count",
+        "chunk_count",
+        "chunks_done",
+        "error_message",
+        "outcomes_link",
     ]
     readonly_fields = fields
 
@@ -105,16 +168,37 @@ class RegenerationRequestAdmin(HistoryAdmin):
 @admin.register(RegenerationOutcome)
 class RegenerationOutcomeAdmin(HistoryAdmin):
     list_display = [
-        "request", "student_number", "student_name", "campus", "grade", "status",
-        "password_reset", "must_change_set", "error", "processed_at",
+        "request",
+        "student_number",
+        "student_name",
+        "campus",
+        "grade",
+        "status",
+        "password_reset",
+        "must_change_set",
+        "error",
+        "processed_at",
     ]
     list_filter = ["status", "password_reset", "must_change_set", "request__psu"]
-    search_fields = ["=request__id", "student__student_number", "student__username", "student__last_name"]
+    search_fields = [
+        "=request__id",
+        "student__student_number",
+        "student__username",
+        "student__last_name",
+    ]
     list_select_related = ["request__psu", "student__campus"]
     show_full_result_count = False
     fields = [
-        "request", "student_number", "student_name", "campus", "grade", "status",
-        "password_reset", "must_change_set", "error", "processed_at",
+        "request",
+        "student_number",
+        "student_name",
+        "campus",
+        "grade",
+        "status",
+        "password_reset",
+        "must_change_set",
+        "error",
+        "processed_at",
     ]
     readonly_fields = fields
 

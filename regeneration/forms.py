@@ -122,8 +122,10 @@ class RegenerationRequestForm(forms.Form):
         grades = split_list(self.cleaned_data["grade_levels"])
         rejected = [grade for grade in grades if grade not in ALLOWED_GRADES]
         if rejected:
-            verb = "is not an allowed grade level" if len(rejected) == 1 else (
-                "are not allowed grade levels"
+            verb = (
+                "is not an allowed grade level"
+                if len(rejected) == 1
+                else ("are not allowed grade levels")
             )
             raise ValidationError(
                 f"{shown_list(rejected)} {verb}, so nothing was requested. "
@@ -162,7 +164,9 @@ class RegenerationRequestForm(forms.Form):
         for code in codes:
             owner = owners.get(code)
             if code not in well_formed:
-                message = f"{shown(code)} is not a campus code: a campus code is 6 letters or digits."
+                message = (
+                    f"{shown(code)} is not a campus code: a campus code is 6 letters or digits."
+                )
                 errors.append(ValidationError(message, code="campus_malformed"))
             elif owner is None:
                 message = f"Campus code {shown(code)} does not exist."

@@ -17,7 +17,11 @@ from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_noop as _
 
-from .crypto import DefaultPasswordDecryptionError, decrypt_default_password, encrypt_default_password
+from .crypto import (
+    DefaultPasswordDecryptionError,
+    decrypt_default_password,
+    encrypt_default_password,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +50,9 @@ class EncryptedTemporaryPasswordHasher(BasePasswordHasher):
         try:
             expected = decrypt_default_password(token)
         except DefaultPasswordDecryptionError:
-            logger.error("A temporary login password could not be decrypted: check DEFAULT_PASSWORD_KEYS.")
+            logger.error(
+                "A temporary login password could not be decrypted: check DEFAULT_PASSWORD_KEYS."
+            )
             return False
         return constant_time_compare(password, expected)
 

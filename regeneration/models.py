@@ -98,7 +98,9 @@ class RegenerationChunk(models.Model):
         PENDING = "pending", "Pending"
         DONE = "done", "Done"
 
-    request = models.ForeignKey(RegenerationRequest, on_delete=models.CASCADE, related_name="chunks")
+    request = models.ForeignKey(
+        RegenerationRequest, on_delete=models.CASCADE, related_name="chunks"
+    )
     index = models.PositiveIntegerField()
     first_student_id = models.BigIntegerField()
     last_student_id = models.BigIntegerField()
@@ -147,4 +149,6 @@ class RegenerationOutcome(models.Model):
         indexes = [models.Index(fields=["student", "-id"], name="outcome_student_latest_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_status_display()}: student {self.student_id} in request #{self.request_id}"
+        return (
+            f"{self.get_status_display()}: student {self.student_id} in request #{self.request_id}"
+        )

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import enum
 import logging
-from contextlib import nullcontext
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -30,7 +30,11 @@ from django.views.decorators.debug import sensitive_variables
 
 from people.models import PSU, Student
 
-from .crypto import DefaultPasswordDecryptionError, decrypt_default_password, encrypt_default_password
+from .crypto import (
+    DefaultPasswordDecryptionError,
+    decrypt_default_password,
+    encrypt_default_password,
+)
 from .hashers import EncryptedTemporaryPasswordHasher
 from .models import RegenerationChunk, RegenerationOutcome, RegenerationRequest
 from .passwords import generate_default_password
@@ -124,7 +128,13 @@ def requests_sweep(*, now=None) -> list[int]:
     stale = now - timedelta(seconds=settings.REGENERATION_STALE_AFTER_SECONDS)
     not_recently_dispatched = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale)
     lost = RegenerationRequest.objects.filter(
-        (Q(status=Status.QUEUED, dispatched_at__isnull=True, queued_at__lt=now - timedelta(seconds=5)))
+        (
+            Q(
+                status=Status.QUEUED,
+                dispatched_at__isnull=True,
+                queued_at__lt=now - timedelta(seconds=5),
+            )
+        )
         | (Q(status=Status.QUEUED) & Q(dispatched_at__lt=stale))
         | (Q(status=Status.RUNNING, heartbeat_at__lt=stale) & not_recently_dispatched)
     ).order_by("queued_at", "id")
@@ -177,9 +187,10 @@ def request_run(*, request_id: int, budget_seconds: float) -> RunState:
 
 def fans_out(*, request_id: int) -> bool:
     """With full-strength hashing at request time, chunks run in parallel on all workers."""
-    return settings.REGENERATION_HASH_AT_REQUEST_TIME and RegenerationRequest.objects.filter(
-        pk=request_id, reset_current_passwords=True
-    ).exists()
+    return (
+        settings.REGENERATION_HASH_AT_REQUEST_TIME
+        and RegenerationRequest.objects.filter(pk=request_id, reset_current_passwords=True).exists()
+    )
 
 
 def request_start(*, request_id: int) -> RunState | None:
@@ -238,7 +249,9 @@ def _plan_chunks(request: RegenerationRequest, students) -> list[RegenerationChu
     chunks: list[RegenerationChunk] = []
     first = last = None
     count = 0
-    for student_id in students.order_by("id").values_list("id", flat=True).iterator(chunk_size=10_000):
+    for student_id in (
+        students.order_by("id").values_list("id", flat=True).iterator(chunk_size=10_000)
+    ):
         if count == 0:
             first = student_id
         last = student_id
@@ -265,7 +278,9 @@ def chunk_size_for(request: RegenerationRequest) -> int:
 
 def pending_chunk_ids(*, request_id: int) -> list[int]:
     return list(
-        RegenerationChunk.objects.filter(request_id=request_id, status=RegenerationChunk.Status.PENDING)
+        RegenerationChunk.objects.filter(
+            request_id=request_id, status=RegenerationChunk.Status.PENDING
+        )
         .order_by("index")
         .values_list("pk", flat=True)
     )
@@ -397,7 +412,8 @@ def _write_staged(staged: list[tuple], *, request: RegenerationRequest, now) -> 
         )
         cursor.execute(
             f"INSERT INTO {outcome_table} "
-            "(request_id, student_id, status, password_reset, must_change_set, error, processed_at) "
+            "(request_id, student_id, status, password_reset, must_change_set, error, "
+            "processed_at) "
             f"SELECT %s, s.student_id, %s, %s, %s, '', %s FROM {STAGE_TABLE} s",
             [request.pk, RegenerationOutcome.Status.CHANGED, reset, must_change, at],
         )
@@ -504,9 +520,13 @@ def request_notify(*, request_id: int) -> None:
     ]
     if request.error_message:
         lines += ["", request.error_message]
-    lines += ["", f"Details: {settings.PORTAL_BASE_URL}{reverse('regeneration:detail', args=[request.pk])}"]
+    lines += [
+        "",
+        f"Details: {settings.PORTAL_BASE_URL}{reverse('regeneration:detail', args=[request.pk])}",
+    ]
     try:
         send_mail(subject, "\n".join(lines), None, [request.requester.email])
     except Exception as exc:  # the request is done; a mail failure must not undo that
-        logger.warning("Could not email request %s's requester (%s)", request_id, type(exc).__name__)
-
+        logger.warning(
+            "Could not email request %s's requester (%s)", request_id, type(exc).__name__
+        )

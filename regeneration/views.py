@@ -40,11 +40,15 @@ def regeneration_new(request: HttpRequest) -> HttpResponse:
 def regeneration_confirm(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     existing = requests_visible_to(request.user).filter(confirmation_key=key).first()
     if existing is not None:
-        messages.info(request, f"Request #{existing.pk} was already confirmed; nothing new was queued.")
+        messages.info(
+            request, f"Request #{existing.pk} was already confirmed; nothing new was queued."
+        )
         return redirect(existing)
     values = _drafts(request).get(str(key))
     if values is None:
-        messages.error(request, "This request is no longer waiting for confirmation. Fill in the form again.")
+        messages.error(
+            request, "This request is no longer waiting for confirmation. Fill in the form again."
+        )
         return redirect("regeneration:new")
     form = RegenerationRequestForm(_form_data(values), user=request.user)
     if not form.is_valid():  # e.g. the role or a campus changed since the form was filled in
@@ -62,9 +66,14 @@ def regeneration_confirm(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
         )
         _draft_discard(request, key)
         if created:
-            messages.success(request, f"Request #{regeneration.pk} is queued for {counts.total:,} students.")
+            messages.success(
+                request, f"Request #{regeneration.pk} is queued for {counts.total:,} students."
+            )
         else:
-            messages.info(request, f"Request #{regeneration.pk} was already confirmed; nothing new was queued.")
+            messages.info(
+                request,
+                f"Request #{regeneration.pk} was already confirmed; nothing new was queued.",
+            )
         return redirect(regeneration)
     if request.method == "POST":
         messages.error(request, "No student matches this request, so it cannot be confirmed.")
@@ -131,7 +140,10 @@ def _waiting_note(regeneration: RegenerationRequest) -> str:
         .first()
     )
     if ahead:
-        return f"Waiting for request #{ahead} of the same PSU to finish; requests of one PSU run one at a time."
+        return (
+            f"Waiting for request #{ahead} of the same PSU to finish; requests of one PSU "
+            "run one at a time."
+        )
     if regeneration.dispatched_at is None:
         return (
             "Recorded, and waiting for the task queue, which cannot be reached right now. "

@@ -133,11 +133,25 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     with log_path.open("w") as log:
         worker = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "ncedcloud", "worker",
-                "--loglevel=INFO", "--concurrency=2", "-Q", "regeneration",
-                "--without-gossip", "--without-mingle", "-n", f"pytest-{os.getpid()}@%h",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "ncedcloud",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "-Q",
+                "regeneration",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"pytest-{os.getpid()}@%h",
             ],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60
     while "ready." not in log_path.read_text():

@@ -19,12 +19,17 @@ DEVELOPMENT_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1ub3Qtc2VjcmV0ISE="
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if k not in {"DEBUG", "SECRET_KEY", "DEFAULT_PASSWORD_KEYS", "ALLOWED_HOSTS"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -45,7 +50,9 @@ def test_settings_refuse_to_start_without_encryption_keys_outside_debug():
 
 def test_settings_refuse_the_published_development_key_outside_debug():
     result = run_manage(
-        "check", DEBUG="False", SECRET_KEY=REAL_SECRET,
+        "check",
+        DEBUG="False",
+        SECRET_KEY=REAL_SECRET,
         DEFAULT_PASSWORD_KEYS=f"{REAL_KEY},{DEVELOPMENT_KEY}",
     )
 
@@ -62,8 +69,13 @@ def test_settings_name_a_malformed_encryption_key_by_position():
 
 def test_check_deploy_passes_with_production_settings():
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="False", SECRET_KEY=REAL_SECRET, DEFAULT_PASSWORD_KEYS=REAL_KEY,
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="False",
+        SECRET_KEY=REAL_SECRET,
+        DEFAULT_PASSWORD_KEYS=REAL_KEY,
         ALLOWED_HOSTS="portal.example.org",
     )
 

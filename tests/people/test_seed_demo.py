@@ -37,8 +37,26 @@ def test_seed_demo_creates_the_documented_districts_accounts_and_grades():
     per_psu = {psu.code: (psu.campuses.count(), psu.students.count()) for psu in PSU.objects.all()}
     assert per_psu == {"920": (6, 1200), "010": (3, 400), "32B": (1, 150)}
     assert set(Student.objects.values_list("grade", flat=True)) == {
-        "-5", "-4", "-3", "-2", "-1", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
-        "10", "11", "12", "13", "-9",
+        "-5",
+        "-4",
+        "-3",
+        "-2",
+        "-1",
+        "0",
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+        "6",
+        "7",
+        "8",
+        "9",
+        "10",
+        "11",
+        "12",
+        "13",
+        "-9",
     }
     assert Student.objects.values("username").distinct().count() == 1750
     assert User.objects.get(username="admin920").administered_psu_codes == ["920"]
