@@ -427,6 +427,9 @@ def _stage(cursor, staged: list[tuple]) -> None:
             "(student_id bigint PRIMARY KEY, token text NOT NULL, login text) "
             "ON COMMIT DELETE ROWS"
         )
+        # Empty already after a commit; emptied anyway so a chunk run inside an outer
+        # transaction (savepoints never commit) starts clean too.
+        cursor.execute(f"DELETE FROM {STAGE_TABLE}")
         copy_sql = f"COPY {STAGE_TABLE} {columns} FROM STDIN"
         with _logged(cursor, copy_sql), cursor.cursor.copy(copy_sql) as copy:
             for row in staged:
