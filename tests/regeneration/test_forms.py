@@ -49,7 +49,8 @@ def test_malformed_psu_code_is_named_and_explained(world, code):
     form = submit(world.admin920, psu_code=code)
 
     assert form.errors["psu_code"] == [
-        f"“{code.upper()}” is not a PSU code: a PSU code is 3 digits or letters, such as 920 or 32B."
+        f"“{code.upper()}” is not a PSU code: a PSU code is 3 digits or letters, "
+        "such as 920 or 32B."
     ]
 
 
@@ -125,7 +126,8 @@ def test_one_grade_outside_the_list_fails_the_form_and_lists_the_allowed_grades(
     form = submit(world.admin920, grade_levels="5, 14")
 
     assert form.errors["grade_levels"] == [
-        f"“14” is not an allowed grade level, so nothing was requested. Allowed grade levels: {ALLOWED}."
+        "“14” is not an allowed grade level, so nothing was requested. "
+        f"Allowed grade levels: {ALLOWED}."
     ]
 
 
