@@ -30,6 +30,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Fault drills against throw-away PostgreSQL, Redis and Celery processes (see README).
+DRILL_STUDENTS ?= 20000
+drill: $(STAMP)
+	$(BIN)/python -m drills --students $(DRILL_STUDENTS) --logs var/drill-logs --json var/drill-results.json
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
