@@ -151,6 +151,16 @@ class Student(AbstractBaseUser):
                 condition=Q(is_active=True),
                 name="student_selection_idx",
             ),
+            # The People module lists a PSU's (or a campus's) students in name order, one
+            # page at a time: these indexes hand back a page without sorting the PSU.
+            # Prefix search on names has PostgreSQL-only indexes (migration 0003).
+            models.Index(
+                fields=["psu", "last_name", "first_name", "id"], name="student_psu_name_idx"
+            ),
+            models.Index(
+                fields=["campus", "last_name", "first_name", "id"],
+                name="student_campus_name_idx",
+            ),
         ]
 
     def __str__(self) -> str:
