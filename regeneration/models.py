@@ -76,6 +76,11 @@ class RegenerationRequest(models.Model):
         return self.status in self.FINISHED_STATUSES
 
     @property
+    def passwords_can_be_handed_out(self) -> bool:
+        """Completed (with or without errors): the students' new passwords are final."""
+        return self.status in (self.Status.COMPLETED, self.Status.COMPLETED_WITH_ERRORS)
+
+    @property
     def percent_done(self) -> int:
         if self.is_finished and self.status != self.Status.FAILED:
             return 100
