@@ -137,8 +137,9 @@ def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 def handout_cards(request: HttpRequest, pk: int) -> HttpResponse:
     """Printable cards, one group per campus and grade, each group on its own page. A
-    request larger than HANDOUT_CARDS_MAX_STUDENTS is printed a campus (or a campus and a
-    grade) at a time: the page offers the choice and shows no password."""
+    request larger than HANDOUT_CARDS_MAX_STUDENTS is printed a campus (or, for a very large
+    campus, a campus and a grade) at a time: the page offers the choice and shows no
+    password."""
     regeneration = _requested_by_user(request, pk)
     if not regeneration.passwords_can_be_handed_out:
         return _not_ready(request, regeneration)
@@ -146,7 +147,9 @@ def handout_cards(request: HttpRequest, pk: int) -> HttpResponse:
     grade = request.GET.get("grade", "")[:2]
     students = handout_students(regeneration, campus_code=campus_code, grade=grade)
     total = students.count()
-    if not total or total > settings.HANDOUT_CARDS_MAX_STUDENTS:
+    # One campus's grade is the smallest group teachers hand out: it always prints.
+    too_many = total > settings.HANDOUT_CARDS_MAX_STUDENTS and not (campus_code and grade)
+    if not total or too_many:
         return _cards_chooser(request, regeneration, selected=total, campus_code=campus_code)
     rows = list(students)
     failures = _undecryptable_count(s.default_password_encrypted for s in rows)
