@@ -16,13 +16,13 @@ DIGITS = re.compile(r"\d+")
 
 def students_visible_to(user) -> QuerySet[Student]:
     """Students of the PSUs the user administers now; nobody else's."""
-    return Student.objects.filter(psu__code__in=user.administered_psu_codes).select_related(
+    return Student.objects.filter(psu_id__in=user.administered_psu_ids).select_related(
         "psu", "campus"
     )
 
 
 def campuses_visible_to(user) -> QuerySet[Campus]:
-    return Campus.objects.filter(psu__code__in=user.administered_psu_codes).select_related("psu")
+    return Campus.objects.filter(psu_id__in=user.administered_psu_ids).select_related("psu")
 
 
 def students_search(
