@@ -302,3 +302,15 @@ def test_a_locked_student_does_not_lock_a_staff_member_of_the_same_name(client, 
     )
 
     assert response["Location"] == reverse("catalog:index")
+
+
+@pytest.mark.django_db
+def test_a_student_signing_in_on_a_staff_members_browser_signs_the_staff_member_out(
+    client, world, student
+):
+    client.force_login(world.admin920)
+
+    sign_in(client, student.username, "oldpass42")
+
+    assert client.get(reverse("people:list"))["Location"].startswith(reverse("login"))
+    assert client.get(reverse("students:home")).status_code == 200
