@@ -563,11 +563,11 @@ def default_password_disclosure_record(
         ip=ip,
     )
     logger.info(
-        "Default passwords disclosed (%s) to %s: %s student(s) of PSU %s%s",
+        "Default passwords shown (%s) to %s: %s student(s), psu_id %s%s",
         kind,
         actor.username,
         student_count,
         psu_id,
-        f", request {request.pk}" if request else "",
+        f", request {request.pk}" if request else f", student {student.pk}",
     )
     return disclosure
