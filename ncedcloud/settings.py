@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "people.student_auth.StudentSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -295,6 +296,9 @@ REGENERATION_MAX_CAMPUS_CODES = 200
 REGENERATION_MAX_COMMENT_LENGTH = 2000
 # Days after which a login password set by a reset, and never used, stops working (0: never).
 TEMPORARY_PASSWORD_EXPIRY_DAYS = env.int("TEMPORARY_PASSWORD_EXPIRY_DAYS", default=30)
+# The printable cards page renders at most this many cards at once; a larger request is
+# handed out a campus (and, for a very large campus, a grade) at a time.
+HANDOUT_CARDS_MAX_STUDENTS = env.int("HANDOUT_CARDS_MAX_STUDENTS", default=1500)
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {

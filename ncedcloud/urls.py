@@ -5,6 +5,8 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("catalog.urls")),
     path("requests/", include("regeneration.urls")),
+    path("people/", include("people.urls")),
+    path("student/", include("people.student_urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.hashers import check_password
 from django.http import HttpRequest
 
 from .models import Student
+from .selectors import temporary_password_has_expired
 
 
 class StudentBackend:
@@ -28,6 +30,13 @@ class StudentBackend:
         if student is None:
             # Run the hasher anyway so a missing account takes as long as a wrong password.
             Student().set_password(password)
+            return None
+        if temporary_password_has_expired(student):
+            # Verify without Django's upgrade setter: an expired password is never re-hashed
+            # into a lasting one. The sign-in form tells the student to ask their teacher
+            # only when the password was right; the attempt still counts as a failure.
+            if check_password(password, student.password) and request is not None:
+                request.student_password_expired = True
             return None
         if student.check_password(password):
             return student
