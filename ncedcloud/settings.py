@@ -242,6 +242,8 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 # axes.W006 asks for the address in the lockout key; we leave it out on purpose (above).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
+# The cool-off runs from the lockout; attempts during it do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_CALLABLE = "people.backends.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

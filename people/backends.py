@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.hashers import check_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.http import HttpRequest
+
+from regeneration.keys import TEMPORARY_PREFIX
 
 from .models import Student
 from .selectors import temporary_password_has_expired
@@ -37,13 +39,23 @@ class StudentBackend:
             # only when the password was right; the attempt still counts as a failure.
             if check_password(password, student.password) and request is not None:
                 request.student_password_expired = True
+            _equalise_timing(student, password)
             return None
         if student.check_password(password):
             return student
+        _equalise_timing(student, password)
         return None
 
     def get_user(self, user_id: int) -> None:
         return None
+
+
+def _equalise_timing(student: Student, password: str) -> None:
+    """A temporary (encrypted) password is checked in microseconds, an unknown username
+    costs a full hash: without this, the time of a wrong answer would tell which usernames
+    exist. Hash once more, and throw the result away."""
+    if student.password.startswith(TEMPORARY_PREFIX):
+        make_password(password)
 
 
 def axes_username(request: HttpRequest, credentials: dict | None = None) -> str | None:

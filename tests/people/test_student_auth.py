@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.urls import reverse
 from django.utils import timezone
 
@@ -314,3 +315,34 @@ def test_a_student_signing_in_on_a_staff_members_browser_signs_the_staff_member_
 
     assert client.get(reverse("people:list"))["Location"].startswith(reverse("login"))
     assert client.get(reverse("students:home")).status_code == 200
+
+
+class CountingHasher(MD5PasswordHasher):
+    """The preferred hasher, counting how often a full hash is computed."""
+
+    algorithm = "counting_md5"
+    calls = 0
+
+    def encode(self, password, salt):
+        CountingHasher.calls += 1
+        return super().encode(password, salt)
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_costs_a_full_hash_whether_or_not_the_username_exists(
+    client, student, settings
+):
+    """Temporary passwords are checked in microseconds; without an extra hash on failure the
+    time of the answer would reveal which usernames exist."""
+    settings.PASSWORD_HASHERS = [
+        "tests.people.test_student_auth.CountingHasher",
+        "regeneration.hashers.EncryptedTemporaryPasswordHasher",
+    ]
+    costs = {}
+    for username in (student.username, "nobody-by-this-name"):
+        CountingHasher.calls = 0
+        sign_in(client, username, "wrong-password")
+        costs[username] = CountingHasher.calls
+
+    assert costs == {student.username: 1, "nobody-by-this-name": 1}
+    assert Student.objects.get(pk=student.pk).password.startswith("fernet_temp$")
