@@ -344,3 +344,18 @@ def test_handout_fails_loudly_when_passwords_cannot_be_decrypted(
     )
     assert student.default_password_encrypted not in response.content.decode()
     assert DefaultPasswordDisclosure.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_formula_in_a_name_is_neutralised_in_the_csv(client, world, finished):
+    student = world.students(world.psu920).first()
+    Student.objects.filter(pk=student.pk).update(
+        first_name='=HYPERLINK("http://evil.example","Click")', last_name="+SUM(A1:A9)"
+    )
+    client.force_login(world.admin920)
+
+    rows = csv_rows(client.get(reverse("regeneration:handout_csv", args=[finished.pk])))
+
+    row = next(r for r in rows if r[0] == student.student_number)
+    assert row[1:3] == ["'+SUM(A1:A9)", '\'=HYPERLINK("http://evil.example","Click")']
+    assert all(not cell.startswith(("=", "+", "@")) for r in rows for cell in r)
