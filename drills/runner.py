@@ -612,6 +612,9 @@ def drill_overlapping_requests(env: DrillEnvironment) -> DrillResult:
 
 def drill_wrong_key(env: DrillEnvironment) -> DrillResult:
     row = DrillResult(9, "wrong encryption key deployed to the worker", expected_status="failed")
+    # A finished request to try the downloads on later (made with the right key).
+    done, _ = confirm_request(env, campus_codes=f"{PSU_CODE}001")
+    wait_until_finished(done, timeout=120)
     env.stop_workers()
     env.workers.clear()
     marker = env.last_change_id()
@@ -630,12 +633,47 @@ def drill_wrong_key(env: DrillEnvironment) -> DrillResult:
     row.note = f"{changed} students overwritten; error shown: {state['error_message'][:90]!r}" + (
         "" if clear else " (NOT CLEAR)"
     )
-    if changed or not clear:
+    pages = wrong_key_pages(env, done)
+    row.note += f"; with the wrong key in the web app: {pages}"
+    if changed or not clear or "UNSAFE" in pages:
         row.status += " (unsafe)"
     wrong.terminate()
     env.workers.remove(wrong)
     env.start_worker()
     return row
+
+
+def wrong_key_pages(env: DrillEnvironment, done: int) -> str:
+    """Reveal and export with a wrong key in the web app: each must answer with a clear
+    error, show no ciphertext and record no disclosure."""
+    from django.test import override_settings
+    from django.urls import reverse
+
+    from people.models import Student
+    from regeneration.models import DefaultPasswordDisclosure
+
+    student = Student.objects.filter(psu__code=PSU_CODE).order_by("id").first()
+    client = env.client("drilladmin1")
+    disclosures = DefaultPasswordDisclosure.objects.count()
+    results = []
+    with override_settings(DEFAULT_PASSWORD_KEYS=[Fernet.generate_key().decode()]):
+        for name, response in (
+            ("reveal", client.post(reverse("people:reveal", args=[student.pk]))),
+            ("CSV", client.get(reverse("regeneration:handout_csv", args=[done]))),
+            ("cards", client.get(reverse("regeneration:handout_cards", args=[done]))),
+        ):
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            text = body.decode("utf-8", "replace")
+            env.responses.append(text)
+            safe = (
+                response.status_code >= 500
+                and "cannot be decrypted" in text
+                and "gAAAA" not in text
+            )
+            results.append(f"{name} {response.status_code}{'' if safe else ' UNSAFE'}")
+    if DefaultPasswordDisclosure.objects.count() != disclosures:
+        results.append("UNSAFE: a disclosure was recorded")
+    return ", ".join(results) + ", no ciphertext shown"
 
 
 DRILLS = {
