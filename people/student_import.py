@@ -114,6 +114,9 @@ def _column_positions(header: list[str]) -> dict[str, int]:
 def _cells(record: list[str], positions: dict[str, int], width: int) -> dict[str, str] | str:
     if len(record) != width:
         return f"it has {len(record)} fields where the header has {width}"
+    if any("\x00" in cell for cell in record):
+        # Not text, and PostgreSQL cannot store or even look it up.
+        return "it holds a NUL character (byte 0), which is not text"
     return {column: record[position].strip() for column, position in positions.items()}
 
 

@@ -219,3 +219,15 @@ def test_the_sample_file_in_the_repository_imports_cleanly(world):
 
     assert err == ""
     assert "6 students created, 0 updated, 0 unchanged" in out
+
+
+@pytest.mark.django_db
+def test_a_row_with_a_nul_character_is_a_bad_row_not_a_crash(tmp_path, world):
+    before = snapshot()
+    path = write(tmp_path, HEADER, "7000000001,Love\x00lace,Ada,ada1,920,920304,5")
+
+    message, reported = import_failing(path)
+
+    assert "1 bad row" in message
+    assert "line 2" in reported.lower() and "NUL character" in reported
+    assert snapshot() == before
