@@ -1,0 +1,115 @@
+"""The user journeys of issue 5, each a test in headless Chromium.
+
+In the SQLite run tasks run in process, so a confirmed request may be complete when its page
+loads; in the PostgreSQL + Redis run the real Celery worker (``finish_requests`` depends on
+it) changes the students while the page watches.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from regeneration.models import RegenerationRequest
+
+pytestmark = pytest.mark.browser
+
+WORKER_TIMEOUT_MS = 90_000
+
+
+def field_of(page, label: str):
+    """The ``.field`` block that holds the input labelled ``label``."""
+    return page.locator(".field").filter(has=page.get_by_label(label, exact=True))
+
+
+def test_lea_admin_corrects_the_form_confirms_and_watches_the_request_complete(
+    browsing, world, finish_requests
+):
+    page = browsing.new_page()
+    page.goto(browsing.url("/"))
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
+    browsing.check(page, "sign-in")
+
+    browsing.sign_in(page, "admin920")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Request catalog")
+    header = page.locator(".site-header")
+    expect(header).to_contain_text(world.admin920.get_full_name())
+    expect(header).to_contain_text("LEA Administrator · PSU 920")
+    entry = page.get_by_role("link", name="Regenerate Student Default Passwords")
+    expect(entry).to_be_visible()
+    browsing.check(page, "catalog")
+
+    entry.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Regenerate Student Default Passwords"
+    )
+    expect(page.get_by_label("PSU Code")).to_have_value("920")  # the only PSU they administer
+    page.get_by_label("Campus Codes").fill("010304")
+    page.get_by_label("Grade Levels").fill("14")
+    page.get_by_role("button", name="Request").click()
+
+    expect(page.locator("#form-errors")).to_contain_text("Correct the 2 fields marked below")
+    expect(page.locator("#form-errors")).to_be_focused()
+    for label, message in (
+        ("Campus Codes", "Campus “010304” belongs to PSU 010, not to PSU 920."),
+        ("Grade Levels", "“14” is not an allowed grade level, so nothing was requested."),
+    ):
+        box, errors = (
+            page.get_by_label(label, exact=True),
+            field_of(page, label).locator(".errorlist"),
+        )
+        expect(errors).to_contain_text(message)
+        expect(box).to_have_attribute("aria-invalid", "true")
+        expect(box).to_have_attribute("aria-describedby", re.compile(errors.get_attribute("id")))
+    expect(page.get_by_label("PSU Code")).not_to_have_attribute("aria-invalid", "true")
+    assert RegenerationRequest.objects.count() == 0
+    browsing.check(page, "form-with-errors")
+
+    page.get_by_label("Campus Codes").fill("920304")
+    page.get_by_label("Grade Levels").fill("5, 0")
+    page.get_by_label("Also Reset Current Passwords").check()
+    page.get_by_label("Force Password Change at Next Login").check()
+    page.get_by_label("Request Comments").fill("Start of term <b>not bold</b>")
+    browsing.shot(page, "form-corrected")
+    page.get_by_role("button", name="Request").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Confirm: Regenerate Student Default Passwords"
+    )
+    expect(page.get_by_test_id("match-total")).to_have_text("10")
+    expect(page.get_by_role("heading", level=2, name="10 students match")).to_be_visible()
+    expect(page.get_by_role("row", name="All campuses 4 6 10")).to_be_visible()
+    expect(page.locator(".summary")).to_contain_text("Start of term <b>not bold</b>")
+    assert RegenerationRequest.objects.count() == 0  # nothing is queued before Confirm
+    browsing.check(page, "confirm")
+
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/requests/\d+/$"))
+    page.evaluate("() => { window.__sameDocument = true; }")
+    navigations = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    regeneration = RegenerationRequest.objects.get()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Request #{regeneration.pk}: Regenerate Student Default Passwords"
+    )
+    browsing.shot(page, "request-page-loaded")
+
+    status = page.locator("[data-status]")
+    expect(status).to_have_text("Completed", timeout=WORKER_TIMEOUT_MS)
+    assert navigations == []
+    assert page.evaluate("() => window.__sameDocument") is True
+    progress = page.get_by_role("progressbar", name=f"Progress of request #{regeneration.pk}")
+    expect(progress).to_have_js_property("value", 100)
+    expect(page.get_by_role("status").filter(has_text="students changed")).to_have_text(
+        "100% · 10 of 10 students changed, 10 login passwords reset"
+    )
+    assert finish_requests(regeneration).status == RegenerationRequest.Status.COMPLETED
+    browsing.check(page, "request-completed")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My requests").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=f"#{regeneration.pk}"))
+    expect(row).to_contain_text("Completed")
+    expect(row).to_contain_text("10 / 10")
+    browsing.check(page, "my-requests")
