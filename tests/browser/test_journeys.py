@@ -8,11 +8,14 @@ it) changes the students while the page watches.
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from regeneration.models import RegenerationRequest
+from regeneration.services import regeneration_request_create
+from tests.factories import RegenerationRequestFactory
 
 pytestmark = pytest.mark.browser
 
@@ -113,3 +116,103 @@ def test_lea_admin_corrects_the_form_confirms_and_watches_the_request_complete(
     expect(row).to_contain_text("Completed")
     expect(row).to_contain_text("10 / 10")
     browsing.check(page, "my-requests")
+
+
+def test_teacher_sees_no_entry_and_how_to_get_the_role_and_the_form_answers_403(browsing, world):
+    page = browsing.new_page()
+    browsing.sign_in(page, "teacher")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Request catalog")
+    expect(page.get_by_role("link", name="Regenerate Student Default Passwords")).to_have_count(0)
+    expect(page.get_by_role("link", name="My requests")).to_have_count(0)
+    notice = page.get_by_role("region", name="There are no requests you can submit yet")
+    expect(notice).to_contain_text("You need the LEA Administrator role for your PSU")
+    expect(notice).to_contain_text("ask your district's NCEdCloud administrator")
+    browsing.check(page, "catalog-without-role")
+
+    for path in ("/requests/regenerate/", "/requests/"):
+        response = page.goto(browsing.url(path))
+        assert response.status == 403
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "You don't have access to this page"
+        )
+        expect(page.get_by_role("main")).to_contain_text(
+            "This page needs the LEA Administrator role for at least one PSU."
+        )
+        expect(page.get_by_role("main")).to_contain_text("To obtain it, ask your district's")
+    browsing.check(page, "forbidden")
+    assert RegenerationRequest.objects.count() == 0
+
+
+def test_support_finds_the_request_in_admin_sees_its_outcomes_and_cannot_change_it(
+    browsing, world, finish_requests
+):
+    regeneration, _ = regeneration_request_create(
+        requester=world.admin920,
+        values={
+            "psu_code": "920",
+            "campus_codes": ["920364"],
+            "grade_levels": [],
+            "reset_current_passwords": True,
+            "force_password_change": True,
+            "comments": "High schools, spring term",
+        },
+        confirmation_key=uuid.uuid4(),
+    )
+    assert finish_requests(regeneration).status == RegenerationRequest.Status.COMPLETED
+    # Decoys the filters must leave out: another PSU, and another status of the same PSU.
+    RegenerationRequestFactory(
+        requester=world.admin010, psu=world.psu010, status=RegenerationRequest.Status.COMPLETED
+    )
+    RegenerationRequestFactory(
+        requester=world.admin920, psu=world.psu920, status=RegenerationRequest.Status.FAILED
+    )
+    page = browsing.new_page()
+    browsing.sign_in(page, "support")
+    expect(page.get_by_role("region", name="Review requests")).to_contain_text("read-only")
+    browsing.check(page, "catalog-support")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Review in admin").click()
+    page.get_by_role("link", name="Regeneration requests").first.click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(3)
+    filters = page.get_by_role("navigation", name="Filter")
+    for title, choice in (("By status", "Completed"), ("By psu", "920 Wake County Schools")):
+        section = filters.locator("details").filter(has=page.get_by_text(title, exact=True))
+        section.get_by_role("link", name=choice, exact=True).click()
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Completed")
+    expect(page.get_by_role("link", name="Add regeneration request")).to_have_count(0)
+    browsing.shot(page, "admin-filtered")
+
+    rows.get_by_role("link", name=str(regeneration.pk), exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("View regeneration request")
+    form = page.locator("#content-main form")
+    expect(form).to_contain_text("High schools, spring term")
+    expect(form.locator("input[type=submit], button[type=submit]")).to_have_count(0)
+    expect(page.get_by_role("link", name="Delete")).to_have_count(0)
+    change_url = page.url
+    token = form.locator("input[name=csrfmiddlewaretoken]").input_value()
+    browsing.shot(page, "admin-request")
+
+    page.get_by_role("link", name="7 outcome rows").click()
+    outcome_rows = page.locator("#result_list tbody tr")
+    expect(outcome_rows).to_have_count(7)
+    for student in world.high.students.all():
+        expect(outcome_rows.filter(has_text=student.student_number)).to_contain_text("Changed")
+    browsing.shot(page, "admin-outcomes")
+
+    answer = page.request.post(
+        change_url,
+        form={"csrfmiddlewaretoken": token, "comments": "edited by support", "_save": "Save"},
+    )
+    assert answer.status == 403
+    assert "CSRF" not in answer.text()  # refused for the permission, not the token
+    answer = page.request.post(
+        change_url.replace("/change/", "/delete/"),
+        form={"csrfmiddlewaretoken": token, "post": "yes"},
+    )
+    assert answer.status == 403
+    regeneration.refresh_from_db()
+    assert regeneration.comments == "High schools, spring term"
+    assert RegenerationRequest.objects.count() == 3
