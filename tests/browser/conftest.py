@@ -133,6 +133,7 @@ class Browsing:
         self.folder = folder
         self.watch = PageWatch(origin=base_url)
         self.contexts = []
+        self.pages_without_javascript = []
         self.steps = 0
 
     def new_page(self, **context_options):
@@ -142,6 +143,8 @@ class Browsing:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         self.watch.attach(page)
+        if context_options.get("java_script_enabled") is False:
+            self.pages_without_javascript.append(page)
         return page
 
     def url(self, path: str) -> str:
@@ -156,6 +159,7 @@ class Browsing:
         expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
     def shot(self, page, label: str) -> Path:
+        page.wait_for_load_state("load")
         self.steps += 1
         path = self.folder / f"{self.steps:02d}-{label}.png"
         page.screenshot(path=str(path), full_page=True)
@@ -169,6 +173,8 @@ class Browsing:
         ``add_script_tag(content=...)`` would be refused by that policy, and ``bypass_csp``
         would hide the violations this suite looks for. Test-only: users never get axe.
         """
+        if page in self.pages_without_javascript:
+            pytest.fail("axe-core needs JavaScript: check this page in a context that runs it")
         if not page.evaluate("() => typeof window.axe === 'object'"):
             page.evaluate(self.axe_source)
         return page.evaluate(

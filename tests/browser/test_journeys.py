@@ -216,3 +216,56 @@ def test_support_finds_the_request_in_admin_sees_its_outcomes_and_cannot_change_
     regeneration.refresh_from_db()
     assert regeneration.comments == "High schools, spring term"
     assert RegenerationRequest.objects.count() == 3
+
+
+def test_force_change_waits_for_reset_and_the_form_works_without_javascript(
+    browsing, world, finish_requests
+):
+    page = browsing.new_page()
+    browsing.sign_in(page, "admin920")
+    page.goto(browsing.url("/requests/regenerate/"))
+    reset = page.get_by_label("Also Reset Current Passwords")
+    force = page.get_by_label("Force Password Change at Next Login")
+    expect(force).to_be_disabled()
+    expect(force).not_to_be_checked()
+    browsing.shot(page, "force-disabled")
+    reset.check()
+    expect(force).to_be_enabled()
+    force.check()
+    browsing.shot(page, "force-enabled")
+    reset.uncheck()
+    expect(force).to_be_disabled()
+    expect(force).not_to_be_checked()
+
+    # axe needs JavaScript, so these pages are only screenshotted; journey 1 checks them.
+    page = browsing.new_page(java_script_enabled=False)
+    browsing.sign_in(page, "admin920")
+    page.goto(browsing.url("/requests/regenerate/"))
+    force = page.get_by_label("Force Password Change at Next Login")
+    expect(force).to_be_enabled()  # nothing disables it without JavaScript; the server decides
+    page.get_by_label("Campus Codes").fill("920364")
+    page.get_by_label("Also Reset Current Passwords").check()
+    force.check()
+    browsing.shot(page, "no-js-form")
+    page.get_by_role("button", name="Request").click()
+    expect(page.get_by_test_id("match-total")).to_have_text("7")
+    browsing.shot(page, "no-js-confirm")
+    page.get_by_role("button", name="Confirm").click()
+
+    regeneration = finish_requests(RegenerationRequest.objects.get())
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Request #{regeneration.pk}: Regenerate Student Default Passwords"
+    )
+    expect(page.locator("[data-status]")).to_have_text("Completed")
+    expect(page.get_by_role("status").filter(has_text="students changed")).to_have_text(
+        "100% · 7 of 7 students changed, 7 login passwords reset"
+    )
+    expect(page.get_by_role("region", name="Filters and options")).to_contain_text(
+        "Yes: students must choose a new password at their next sign-in"
+    )
+    browsing.shot(page, "no-js-request-completed")
+    assert regeneration.status == RegenerationRequest.Status.COMPLETED
+    assert regeneration.reset_current_passwords and regeneration.force_password_change
+    assert regeneration.campus_codes == ["920364"]
+    assert all(s.must_change_password for s in world.high.students.all())
