@@ -23,11 +23,6 @@ from playwright.sync_api import expect
 
 from tests.factories import STAFF_PASSWORD
 
-# Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls from
-# a thread with a running loop; the tests call the ORM only between Playwright calls, never
-# from Playwright callbacks.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,6 +41,13 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 TIMEOUT_MS = 15_000
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last: the rest of the suite reports in seconds, and Playwright's
+    event loop (below) is never running while a test that is not a browser test runs."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole session; the tests skip where it is missing."""
@@ -56,12 +58,23 @@ def browser():
         )
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop running in this thread, and Django refuses
+    # ORM calls from a thread with a running loop. The tests call the ORM only between
+    # Playwright calls, never from Playwright callbacks. Set here, not at import, so that
+    # subprocesses of the tests that run before the browser tests (`check --deploy`) do not
+    # inherit it.
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         yield browser
         browser.close()
+    if before is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE")
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture(scope="session")

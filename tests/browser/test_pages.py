@@ -81,7 +81,7 @@ def tab_to(page, target, *, limit: int = 40) -> None:
     raise AssertionError(f"Tab never reached {target}; it visited:\n" + "\n".join(visited))
 
 
-def test_keyboard_alone_signs_in_fills_the_form_and_confirms(browsing, world):
+def test_keyboard_alone_signs_in_fills_the_form_and_confirms(browsing, world, finish_requests):
     page = browsing.new_page()
     page.goto(browsing.url("/"))
     expect(page.get_by_label("Username")).to_be_focused()  # the sign-in form's autofocus
@@ -128,10 +128,11 @@ def test_keyboard_alone_signs_in_fills_the_form_and_confirms(browsing, world):
     page.keyboard.press("Enter")
 
     expect(page).to_have_url(re.compile(r"/requests/\d+/$"))
-    regeneration = RegenerationRequest.objects.get()
+    regeneration = finish_requests(RegenerationRequest.objects.get())
     assert (regeneration.campus_codes, regeneration.grade_levels) == (["920304"], ["5"])
     assert regeneration.reset_current_passwords and regeneration.force_password_change
     assert regeneration.comments == "Typed with the keyboard"
+    expect(page.locator("[data-status]")).to_have_text("Completed")
     browsing.shot(page, "request-page")
 
 
