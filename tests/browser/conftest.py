@@ -174,6 +174,7 @@ class Browsing:
     def shot(self, page, label: str) -> Path:
         page.wait_for_load_state("load")
         self.steps += 1
+        self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{self.steps:02d}-{label}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
@@ -222,7 +223,6 @@ def browsing(browser, live_server, axe_source, request) -> Iterator[Browsing]:
     """Pages for one test on the live app; at the end, nothing a page did may be wrong."""
     folder = SCREENSHOTS / re.sub(r"[^\w.-]+", "_", request.node.name)
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
     browsing = Browsing(browser, live_server.url, axe_source, folder)
     yield browsing
     browsing.close()
