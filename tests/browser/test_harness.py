@@ -7,8 +7,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def test_axe_check_reports_an_unlabelled_input(browsing, db):
-    page = browsing.new_page()
+def test_axe_check_reports_an_unlabelled_input(page, browsing, db):
     page.goto(browsing.url("/accounts/login/"))
     assert browsing.axe_violations(page) == []
 
@@ -23,8 +22,7 @@ def test_axe_check_reports_an_unlabelled_input(browsing, db):
     assert "label" in [violation["id"] for violation in browsing.axe_violations(page)]
 
 
-def test_page_watch_reports_inline_script_and_style_refused_by_the_csp(browsing, db):
-    page = browsing.new_page()
+def test_page_watch_reports_inline_script_and_style_refused_by_the_csp(page, browsing, db):
     page.goto(browsing.url("/accounts/login/"))
 
     page.evaluate(

@@ -28,9 +28,8 @@ def field_of(page, label: str):
 
 
 def test_lea_admin_corrects_the_form_confirms_and_watches_the_request_complete(
-    browsing, world, finish_requests
+    page, browsing, world, finish_requests
 ):
-    page = browsing.new_page()
     page.goto(browsing.url("/"))
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
     browsing.check(page, "sign-in")
@@ -118,8 +117,9 @@ def test_lea_admin_corrects_the_form_confirms_and_watches_the_request_complete(
     browsing.check(page, "my-requests")
 
 
-def test_teacher_sees_no_entry_and_how_to_get_the_role_and_the_form_answers_403(browsing, world):
-    page = browsing.new_page()
+def test_teacher_sees_no_entry_and_how_to_get_the_role_and_the_form_answers_403(
+    page, browsing, world
+):
     browsing.sign_in(page, "teacher")
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Request catalog")
@@ -145,7 +145,7 @@ def test_teacher_sees_no_entry_and_how_to_get_the_role_and_the_form_answers_403(
 
 
 def test_support_finds_the_request_in_admin_sees_its_outcomes_and_cannot_change_it(
-    browsing, world, finish_requests
+    page, browsing, world, finish_requests
 ):
     regeneration, _ = regeneration_request_create(
         requester=world.admin920,
@@ -167,7 +167,6 @@ def test_support_finds_the_request_in_admin_sees_its_outcomes_and_cannot_change_
     RegenerationRequestFactory(
         requester=world.admin920, psu=world.psu920, status=RegenerationRequest.Status.FAILED
     )
-    page = browsing.new_page()
     browsing.sign_in(page, "support")
     expect(page.get_by_role("region", name="Review requests")).to_contain_text("read-only")
     browsing.check(page, "catalog-support")
@@ -219,9 +218,8 @@ def test_support_finds_the_request_in_admin_sees_its_outcomes_and_cannot_change_
 
 
 def test_force_change_waits_for_reset_and_the_form_works_without_javascript(
-    browsing, world, finish_requests
+    page, browsing, world, finish_requests
 ):
-    page = browsing.new_page()
     browsing.sign_in(page, "admin920")
     page.goto(browsing.url("/requests/regenerate/"))
     reset = page.get_by_label("Also Reset Current Passwords")
@@ -238,33 +236,34 @@ def test_force_change_waits_for_reset_and_the_form_works_without_javascript(
     expect(force).not_to_be_checked()
 
     # axe needs JavaScript, so these pages are only screenshotted; journey 1 checks them.
-    page = browsing.new_page(java_script_enabled=False)
-    browsing.sign_in(page, "admin920")
-    page.goto(browsing.url("/requests/regenerate/"))
-    force = page.get_by_label("Force Password Change at Next Login")
+    no_js = browsing.new_page(java_script_enabled=False)
+    browsing.sign_in(no_js, "admin920")
+    no_js.goto(browsing.url("/requests/regenerate/"))
+    force = no_js.get_by_label("Force Password Change at Next Login")
     expect(force).to_be_enabled()  # nothing disables it without JavaScript; the server decides
-    page.get_by_label("Campus Codes").fill("920364")
-    page.get_by_label("Also Reset Current Passwords").check()
+    no_js.get_by_label("Campus Codes").fill("920364")
+    no_js.get_by_label("Also Reset Current Passwords").check()
     force.check()
-    browsing.shot(page, "no-js-form")
-    page.get_by_role("button", name="Request").click()
-    expect(page.get_by_test_id("match-total")).to_have_text("7")
-    browsing.shot(page, "no-js-confirm")
-    page.get_by_role("button", name="Confirm").click()
+    browsing.shot(no_js, "no-js-form")
+    no_js.get_by_role("button", name="Request").click()
+    expect(no_js.get_by_test_id("match-total")).to_have_text("7")
+    browsing.shot(no_js, "no-js-confirm")
+    no_js.get_by_role("button", name="Confirm").click()
+    expect(no_js).to_have_url(re.compile(r"/requests/\d+/$"))
 
     regeneration = finish_requests(RegenerationRequest.objects.get())
-    page.reload()
-    expect(page.get_by_role("heading", level=1)).to_have_text(
+    no_js.reload()
+    expect(no_js.get_by_role("heading", level=1)).to_have_text(
         f"Request #{regeneration.pk}: Regenerate Student Default Passwords"
     )
-    expect(page.locator("[data-status]")).to_have_text("Completed")
-    expect(page.get_by_role("status").filter(has_text="students changed")).to_have_text(
+    expect(no_js.locator("[data-status]")).to_have_text("Completed")
+    expect(no_js.get_by_role("status").filter(has_text="students changed")).to_have_text(
         "100% · 7 of 7 students changed, 7 login passwords reset"
     )
-    expect(page.get_by_role("region", name="Filters and options")).to_contain_text(
+    expect(no_js.get_by_role("region", name="Filters and options")).to_contain_text(
         "Yes: students must choose a new password at their next sign-in"
     )
-    browsing.shot(page, "no-js-request-completed")
+    browsing.shot(no_js, "no-js-request-completed")
     assert regeneration.status == RegenerationRequest.Status.COMPLETED
     assert regeneration.reset_current_passwords and regeneration.force_password_change
     assert regeneration.campus_codes == ["920364"]

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 Status = RegenerationRequest.Status
 
 
-def test_request_page_follows_progress_live_without_reloading(browsing, world):
+def test_request_page_follows_progress_live_without_reloading(page, browsing, world):
     # A request no worker is told about: the test moves it along as a worker would.
     regeneration = RegenerationRequestFactory(
         requester=world.admin920,
@@ -25,7 +25,6 @@ def test_request_page_follows_progress_live_without_reloading(browsing, world):
         reset_current_passwords=True,
         dispatched_at=timezone.now(),
     )
-    page = browsing.new_page()
     browsing.sign_in(page, "admin920")
     page.goto(browsing.url(regeneration.get_absolute_url()))
     page.evaluate("() => { window.__sameDocument = true; }")
@@ -81,8 +80,9 @@ def tab_to(page, target, *, limit: int = 40) -> None:
     raise AssertionError(f"Tab never reached {target}; it visited:\n" + "\n".join(visited))
 
 
-def test_keyboard_alone_signs_in_fills_the_form_and_confirms(browsing, world, finish_requests):
-    page = browsing.new_page()
+def test_keyboard_alone_signs_in_fills_the_form_and_confirms(
+    page, browsing, world, finish_requests
+):
     page.goto(browsing.url("/"))
     expect(page.get_by_label("Username")).to_be_focused()  # the sign-in form's autofocus
     page.keyboard.type("admin920")
@@ -174,6 +174,7 @@ def test_pages_fit_a_phone_without_horizontal_scrolling(browsing, world, finish_
     browsing.check(page, "confirm")
 
     page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/requests/\d+/$"))
     finish_requests(RegenerationRequest.objects.get())
     expect(page.locator("[data-status]")).to_have_text("Completed")
     assert_no_horizontal_scrolling(page)
@@ -185,8 +186,7 @@ def test_pages_fit_a_phone_without_horizontal_scrolling(browsing, world, finish_
     browsing.check(page, "my-requests")
 
 
-def test_pages_send_a_strict_csp_and_load_only_the_apps_own_files(browsing, world):
-    page = browsing.new_page()
+def test_pages_send_a_strict_csp_and_load_only_the_apps_own_files(page, browsing, world):
     loaded = []
     page.on("response", lambda response: loaded.append((response.url, response.status)))
 
