@@ -98,6 +98,8 @@ class PageWatch:
     foreign_requests: list[str] = field(default_factory=list)
     weak_csp_documents: list[str] = field(default_factory=list)
     document_urls: set[str] = field(default_factory=set)
+    axe_running: bool = False
+    refused_for_axe: list[str] = field(default_factory=list)
 
     def attach(self, page) -> None:
         page.on("console", self._console)
@@ -107,8 +109,11 @@ class PageWatch:
 
     def _console(self, message) -> None:
         url = message.location.get("url", "")
-        if "Content Security Policy" in message.text:
-            self.csp_violations.append(f"{url}: {message.text}")
+        if "Content Security Policy" in message.text and self.axe_running and not url:
+            # axe's own probes (code from page.evaluate has no URL), not the page's doing.
+            self.refused_for_axe.append(message.text)
+        elif "Content Security Policy" in message.text:
+            self.csp_violations.append(f"{url or 'page.evaluate'}: {message.text}")
         elif message.type == "error" and url not in self.document_urls:
             # A page answered with an error status (a 403 the test asserts) is logged as a
             # failed load; a failed stylesheet, script, icon or fetch is a problem.
@@ -189,8 +194,16 @@ class Browsing:
         """
         if page in self.pages_without_javascript:
             pytest.fail("axe-core needs JavaScript: check this page in a context that runs it")
-        if not page.evaluate("() => typeof window.axe === 'object'"):
-            page.evaluate(self.axe_source)
+        self.watch.axe_running = True
+        try:
+            if not page.evaluate("() => typeof window.axe === 'object'"):
+                page.evaluate(self.axe_source)
+            return self._axe_run(page)
+        finally:
+            self.watch.axe_running = False
+
+    @staticmethod
+    def _axe_run(page) -> list[dict]:
         return page.evaluate(
             """async (tags) => {
                 const results = await axe.run(document, {

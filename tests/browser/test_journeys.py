@@ -182,7 +182,7 @@ def test_support_finds_the_request_in_admin_sees_its_outcomes_and_cannot_change_
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text("Completed")
     expect(page.get_by_role("link", name="Add regeneration request")).to_have_count(0)
-    browsing.shot(page, "admin-filtered")
+    browsing.check(page, "admin-filtered")
 
     rows.get_by_role("link", name=str(regeneration.pk), exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("View regeneration request")
@@ -192,14 +192,14 @@ def test_support_finds_the_request_in_admin_sees_its_outcomes_and_cannot_change_
     expect(page.get_by_role("link", name="Delete")).to_have_count(0)
     change_url = page.url
     token = form.locator("input[name=csrfmiddlewaretoken]").input_value()
-    browsing.shot(page, "admin-request")
+    browsing.check(page, "admin-request")
 
     page.get_by_role("link", name="7 outcome rows").click()
     outcome_rows = page.locator("#result_list tbody tr")
     expect(outcome_rows).to_have_count(7)
     for student in world.high.students.all():
         expect(outcome_rows.filter(has_text=student.student_number)).to_contain_text("Changed")
-    browsing.shot(page, "admin-outcomes")
+    browsing.check(page, "admin-outcomes")
 
     answer = page.request.post(
         change_url,
