@@ -58,10 +58,8 @@ def test_lea_admin_corrects_the_form_confirms_and_watches_the_request_complete(
         ("Campus Codes", "Campus “010304” belongs to PSU 010, not to PSU 920."),
         ("Grade Levels", "“14” is not an allowed grade level, so nothing was requested."),
     ):
-        box, errors = (
-            page.get_by_label(label, exact=True),
-            field_of(page, label).locator(".errorlist"),
-        )
+        box = page.get_by_label(label, exact=True)
+        errors = field_of(page, label).locator(".errorlist")
         expect(errors).to_contain_text(message)
         expect(box).to_have_attribute("aria-invalid", "true")
         expect(box).to_have_attribute("aria-describedby", re.compile(errors.get_attribute("id")))
