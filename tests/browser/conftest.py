@@ -50,12 +50,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Chromium for the whole session; the tests skip where it is missing."""
+    """One headless Chromium for the whole session; the tests skip where it is missing, except
+    in CI, which installs it."""
     if not CHROMIUM.exists():
-        pytest.skip(
+        reason = (
             f"{CHROMIUM} is missing: install Debian's package (apt-get install -y chromium) "
             "to run the browser tests; Playwright's own browser downloads are not used."
         )
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop running in this thread, and Django refuses
