@@ -35,6 +35,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 test: $(STAMP) node_modules/.package-lock.json
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Fault drills against throw-away PostgreSQL, Redis and Celery processes (see README).
+DRILL_STUDENTS ?= 20000
+drill: $(STAMP)
+	$(BIN)/python -m drills --students $(DRILL_STUDENTS) --logs var/drill-logs --json var/drill-results.json
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

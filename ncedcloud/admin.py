@@ -6,21 +6,26 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 
+def may_review(user) -> bool:
+    """Superusers and Support staff; never an anonymous visitor (the admin's own sign-in
+    page asks this too, before anyone has signed in)."""
+    return user.is_authenticated and user.is_active and (user.is_superuser or user.is_support)
+
+
 class PortalAdminSite(admin.AdminSite):
     site_header = "NCEdCloud Portal administration"
     site_title = "NCEdCloud Portal"
     index_title = "Review and administration"
 
     def has_permission(self, request: HttpRequest) -> bool:
-        user = request.user
-        return user.is_active and (user.is_superuser or user.is_support)
+        return may_review(request.user)
 
 
 class ReadOnlyForSupportAdmin(admin.ModelAdmin):
     """Superusers may change; Support staff may only look."""
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.is_superuser or request.user.is_support
+        return may_review(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)

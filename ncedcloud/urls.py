@@ -1,20 +1,12 @@
-from __future__ import annotations
-
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponsePermanentRedirect
-from django.templatetags.static import static
 from django.urls import include, path
-
-
-def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
-    """Browsers ask for /favicon.ico on pages that name no icon (Django admin's)."""
-    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
-
 
 urlpatterns = [
     path("", include("catalog.urls")),
     path("requests/", include("regeneration.urls")),
+    path("people/", include("people.urls")),
+    path("student/", include("people.student_urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -32,5 +24,4 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
-    path("favicon.ico", favicon),
 ]

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from catalog.models import RoleAssignment
-from ncedcloud.admin import ReadOnlyForSupportAdmin
+from ncedcloud.admin import ReadOnlyForSupportAdmin, may_review
 
 from .models import PSU, Campus, Student, User
 
@@ -25,7 +25,7 @@ class RoleAssignmentInline(admin.TabularInline):
         return request.user.is_superuser
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser or request.user.is_support
+        return may_review(request.user)
 
 
 @admin.register(User)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.hashers import check_password, make_password
 from django.http import HttpRequest
 
+from regeneration.keys import TEMPORARY_PREFIX
+
 from .models import Student
+from .selectors import temporary_password_has_expired
 
 
 class StudentBackend:
@@ -29,12 +33,29 @@ class StudentBackend:
             # Run the hasher anyway so a missing account takes as long as a wrong password.
             Student().set_password(password)
             return None
+        if temporary_password_has_expired(student):
+            # Verify without Django's upgrade setter: an expired password is never re-hashed
+            # into a lasting one. The sign-in form tells the student to ask their teacher
+            # only when the password was right; the attempt still counts as a failure.
+            if check_password(password, student.password) and request is not None:
+                request.student_password_expired = True
+            _equalise_timing(student, password)
+            return None
         if student.check_password(password):
             return student
+        _equalise_timing(student, password)
         return None
 
     def get_user(self, user_id: int) -> None:
         return None
+
+
+def _equalise_timing(student: Student, password: str) -> None:
+    """A temporary (encrypted) password is checked in microseconds, an unknown username
+    costs a full hash: without this, the time of a wrong answer would tell which usernames
+    exist. Hash once more, and throw the result away."""
+    if student.password.startswith(TEMPORARY_PREFIX):
+        make_password(password)
 
 
 def axes_username(request: HttpRequest, credentials: dict | None = None) -> str | None:

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from ncedcloud.admin import HistoryAdmin
 from ncedcloud.csv_export import csv_download
 
-from .models import RegenerationOutcome, RegenerationRequest
+from .models import DefaultPasswordDisclosure, RegenerationOutcome, RegenerationRequest
 
 
 class OptionFilter(admin.SimpleListFilter):
@@ -217,3 +217,46 @@ class RegenerationOutcomeAdmin(HistoryAdmin):
     @admin.display(description="grade")
     def grade(self, obj: RegenerationOutcome) -> str:
         return obj.student.grade
+
+
+@admin.register(DefaultPasswordDisclosure)
+class DefaultPasswordDisclosureAdmin(HistoryAdmin):
+    """Who was shown default passwords, whose, when and from where; never the passwords."""
+
+    list_display = [
+        "at",
+        "actor",
+        "kind",
+        "psu",
+        "student",
+        "request",
+        "student_count",
+        "scope",
+        "ip",
+    ]
+    list_filter = ["kind", "psu", "at"]
+    search_fields = [
+        "actor__username",
+        "actor__first_name",
+        "actor__last_name",
+        "student__student_number",
+        "student__username",
+        "student__last_name",
+        "=request__id",
+        "=ip",
+    ]
+    date_hierarchy = "at"
+    list_select_related = ["actor", "psu", "student", "request__psu"]
+    show_full_result_count = False
+    fields = [
+        "at",
+        "actor",
+        "kind",
+        "psu",
+        "student",
+        "request",
+        "student_count",
+        "scope",
+        "ip",
+    ]
+    readonly_fields = fields

@@ -1,9 +1,10 @@
 """The password policy for generated default passwords.
 
-Every password comes from ``secrets`` (the operating system's CSPRNG). No alphabet holds a
-character that is easily mistaken for another: no 0/O/o, 1/l/I/i; words never start with
-i, l or o (so a capitalised word never starts with I, L or O). Each grade gets a format a
-student of that age can type:
+Every password comes from ``secrets`` (the operating system's CSPRNG) and holds nothing a
+child can misread: random characters never include 0, O, o, 1, l, I or i; word passwords
+are small-letter words (the middle tier capitalises the first, and no word starts with i, l
+or o, so there is never a capital I, L or O) followed by digits 2 to 9, so every l, i and o
+in them can only be that letter. Each grade gets a format a student of that age can type:
 
 - early (grades -5 to -1 for pre-K, 0 for kindergarten, 1 and 2): two words and two
   digits, all small letters, like ``sunfrog47``: 22.0 bits.

@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 
 from people.models import ALLOWED_GRADES, PSU, Campus, Student
 
-from .models import RegenerationRequest
+from .models import RegenerationOutcome, RegenerationRequest
+
+# The help text's grade order (-5 ... 13, then -9 for ungraded), for sorting in the database.
+GRADE_ORDER = Case(
+    *[When(grade=grade, then=Value(position)) for position, grade in enumerate(ALLOWED_GRADES)],
+    output_field=IntegerField(),
+)
 
 
 def students_matching(
@@ -86,3 +92,51 @@ def requests_visible_to(user) -> QuerySet[RegenerationRequest]:
     return RegenerationRequest.objects.filter(
         psu__code__in=user.administered_psu_codes
     ).select_related("psu", "requester")
+
+
+def handout_students(
+    regeneration: RegenerationRequest, *, campus_code: str = "", grade: str = ""
+) -> QuerySet[Student]:
+    """The students whose default password the request changed, still in its PSU, by
+    campus, grade and name: what the requester hands out."""
+    students = Student.objects.filter(
+        psu_id=regeneration.psu_id,
+        regeneration_outcomes__request=regeneration,
+        regeneration_outcomes__status=RegenerationOutcome.Status.CHANGED,
+    )
+    if campus_code:
+        students = students.filter(campus__code=campus_code)
+    if grade:
+        students = students.filter(grade=grade)
+    return (
+        students.select_related("campus")
+        .annotate(grade_order=GRADE_ORDER)
+        .order_by("campus__code", "grade_order", "last_name", "first_name", "id")
+    )
+
+
+@dataclass
+class HandoutCampus:
+    code: str
+    name: str
+    by_grade: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.by_grade)
+
+
+def handout_campuses(regeneration: RegenerationRequest) -> list[HandoutCampus]:
+    """How many students the request changed per campus and grade, in one query."""
+    grouped = (
+        handout_students(regeneration)
+        .values("campus__code", "campus__name", "grade", "grade_order")
+        .annotate(n=Count("id"))
+        .order_by("campus__code", "grade_order")
+    )
+    campuses: dict[str, HandoutCampus] = {}
+    for row in grouped:
+        code = row["campus__code"]
+        campus = campuses.setdefault(code, HandoutCampus(code, row["campus__name"]))
+        campus.by_grade.append((row["grade"], row["n"]))
+    return list(campuses.values())

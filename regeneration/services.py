@@ -36,7 +36,12 @@ from .crypto import (
     encrypt_default_password,
 )
 from .hashers import EncryptedTemporaryPasswordHasher
-from .models import RegenerationChunk, RegenerationOutcome, RegenerationRequest
+from .models import (
+    DefaultPasswordDisclosure,
+    RegenerationChunk,
+    RegenerationOutcome,
+    RegenerationRequest,
+)
 from .passwords import generate_default_password
 from .selectors import students_of_request
 
@@ -427,6 +432,9 @@ def _stage(cursor, staged: list[tuple]) -> None:
             "(student_id bigint PRIMARY KEY, token text NOT NULL, login text) "
             "ON COMMIT DELETE ROWS"
         )
+        # Empty already after a commit; emptied anyway so a chunk run inside an outer
+        # transaction (savepoints never commit) starts clean too.
+        cursor.execute(f"DELETE FROM {STAGE_TABLE}")
         copy_sql = f"COPY {STAGE_TABLE} {columns} FROM STDIN"
         with _logged(cursor, copy_sql), cursor.cursor.copy(copy_sql) as copy:
             for row in staged:
@@ -530,3 +538,39 @@ def request_notify(*, request_id: int) -> None:
         logger.warning(
             "Could not email request %s's requester (%s)", request_id, type(exc).__name__
         )
+
+
+# Disclosures -------------------------------------------------------------------------------
+
+
+def default_password_disclosure_record(
+    *,
+    actor,
+    kind: str,
+    psu_id: int,
+    student: Student | None = None,
+    request: RegenerationRequest | None = None,
+    student_count: int = 1,
+    scope: str = "",
+    ip: str | None = None,
+) -> DefaultPasswordDisclosure:
+    """Record that ``actor`` was shown default passwords (never the passwords themselves)."""
+    disclosure = DefaultPasswordDisclosure.objects.create(
+        actor=actor,
+        kind=kind,
+        psu_id=psu_id,
+        student=student,
+        request=request,
+        student_count=student_count,
+        scope=scope[:200],
+        ip=ip,
+    )
+    logger.info(
+        "Default passwords shown (%s) to %s: %s student(s), psu_id %s%s",
+        kind,
+        actor.username,
+        student_count,
+        psu_id,
+        f", request {request.pk}" if request else f", student {student.pk}",
+    )
+    return disclosure

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import handout, views
 
 app_name = "regeneration"
 urlpatterns = [
@@ -9,4 +9,6 @@ urlpatterns = [
     path("regenerate/confirm/<uuid:key>/", views.regeneration_confirm, name="confirm"),
     path("<int:pk>/", views.regeneration_detail, name="detail"),
     path("<int:pk>/progress/", views.regeneration_progress, name="progress"),
+    path("<int:pk>/passwords.csv", handout.handout_csv, name="handout_csv"),
+    path("<int:pk>/cards/", handout.handout_cards, name="handout_cards"),
 ]

@@ -1,0 +1,170 @@
+"""Forms of the People module and of student sign-in. They validate; they change nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.debug import sensitive_variables
+
+from regeneration.crypto import DefaultPasswordDecryptionError, decrypt_default_password
+
+from .models import Grade, Student
+from .selectors import campuses_visible_to
+
+logger = logging.getLogger(__name__)
+
+
+class StudentSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="The start of a name, a student number or a username.",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    campus = forms.ModelChoiceField(
+        label="Campus", required=False, queryset=None, to_field_name="code", empty_label="All"
+    )
+    grade = forms.ChoiceField(label="Grade", required=False, choices=[("", "All"), *Grade.choices])
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campus"].queryset = campuses_visible_to(user).order_by("code")
+        self.fields["campus"].label_from_instance = lambda c: f"{c.code} {c.name}"
+        self.fields["campus"].error_messages["invalid_choice"] = (
+            "Choose one of your own campuses; that campus is not in a PSU you administer."
+        )
+
+
+class StudentLoginForm(forms.Form):
+    """Username and password, checked through ``django.contrib.auth.authenticate`` so that
+    django-axes counts every failure against the student's account."""
+
+    username = forms.CharField(
+        label="Username",
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "autofocus": True}
+        ),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    error_messages = {
+        "invalid_login": "That username and password do not match. Check them and try again.",
+        "expired": (
+            "This password has expired: it was given to you more than {days} days ago and "
+            "never used. Ask your teacher for a new one."
+        ),
+    }
+
+    def __init__(self, request: HttpRequest, *args, **kwargs):
+        self.request = request
+        self.student: Student | None = None
+        super().__init__(*args, **kwargs)
+
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip().lower()
+
+    @sensitive_variables("password")
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username and password is not None:
+            self.student = authenticate(self.request, student_username=username, password=password)
+            if self.student is None:
+                if getattr(self.request, "student_password_expired", False):
+                    raise ValidationError(
+                        self.error_messages["expired"].format(
+                            days=settings.TEMPORARY_PASSWORD_EXPIRY_DAYS
+                        ),
+                        code="expired",
+                    )
+                raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        return self.cleaned_data
+
+
+class StudentPasswordChangeForm(forms.Form):
+    """The student's current password, then a new one twice. Django's password validators
+    apply, and the new password must differ from the current one and from the default
+    password teachers hand out."""
+
+    current_password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    new_password1 = forms.CharField(
+        label="New password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label="New password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    error_messages = {
+        "wrong_current": (
+            "Your current password is not right. Type the password you signed in with."
+        ),
+        "mismatch": "The two new passwords are not the same.",
+        "same_as_default": (
+            "Choose a password of your own: the new password must be different from the "
+            "password your teacher gave you."
+        ),
+        "same_as_current": "The new password must be different from your current password.",
+    }
+
+    def __init__(self, student: Student, *args, **kwargs):
+        self.student = student
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = " ".join(
+            password_validation.password_validators_help_texts()
+        )
+
+    @sensitive_variables("current")
+    def clean_current_password(self) -> str:
+        current = self.cleaned_data["current_password"]
+        if not self.student.check_password(current):
+            raise ValidationError(self.error_messages["wrong_current"], code="wrong_current")
+        return current
+
+    @sensitive_variables("first", "second", "current")
+    def clean_new_password2(self) -> str:
+        first = self.cleaned_data.get("new_password1")
+        second = self.cleaned_data["new_password2"]
+        if first and first != second:
+            raise ValidationError(self.error_messages["mismatch"], code="mismatch")
+        if self._is_default_password(second):
+            raise ValidationError(self.error_messages["same_as_default"], code="same_as_default")
+        current = self.cleaned_data.get("current_password")
+        if current is not None and constant_time_compare(second, current):
+            raise ValidationError(self.error_messages["same_as_current"], code="same_as_current")
+        password_validation.validate_password(second, self.student)
+        return second
+
+    @sensitive_variables("password", "default")
+    def _is_default_password(self, password: str) -> bool:
+        try:
+            default = decrypt_default_password(self.student.default_password_encrypted)
+        except DefaultPasswordDecryptionError:
+            # The comparison with the current password (equal to the default right after a
+            # reset) still applies; an operator must fix the keys.
+            logger.error(
+                "Student %s's default password could not be decrypted to compare it with "
+                "a new password: check DEFAULT_PASSWORD_KEYS.",
+                self.student.pk,
+            )
+            return False
+        return constant_time_compare(password, default)

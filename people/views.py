@@ -1,0 +1,108 @@
+"""The People module: an LEA administrator's students, within their own PSUs only."""
+
+from __future__ import annotations
+
+import logging
+
+from axes.helpers import get_client_ip_address
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from catalog.permissions import lea_admin_required
+from regeneration.crypto import DefaultPasswordDecryptionError, decrypt_default_password
+from regeneration.models import DefaultPasswordDisclosure
+from regeneration.services import default_password_disclosure_record
+
+from .forms import StudentSearchForm
+from .models import Student
+from .selectors import (
+    student_latest_change,
+    students_search,
+    students_visible_to,
+    temporary_password_expires_at,
+)
+
+logger = logging.getLogger(__name__)
+
+STUDENTS_PER_PAGE = 50
+UNDECRYPTABLE = (
+    "This student's default password cannot be decrypted with the keys the portal is "
+    "configured with (DEFAULT_PASSWORD_KEYS), so it cannot be shown. Nothing was shown. "
+    "Ask your portal operator to restore the missing key."
+)
+
+
+@lea_admin_required
+@require_GET
+def people_list(request: HttpRequest) -> HttpResponse:
+    form = StudentSearchForm(request.GET or None, user=request.user)
+    page = None
+    if not form.is_bound or form.is_valid():
+        data = form.cleaned_data if form.is_bound else {}
+        students = students_search(
+            user=request.user,
+            text=data.get("q", ""),
+            campus=data.get("campus"),
+            grade=data.get("grade", ""),
+        )
+        page = Paginator(students, STUDENTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "people/list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@lea_admin_required
+@require_GET
+def people_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    student = get_object_or_404(students_visible_to(request.user), pk=pk)
+    return _detail(request, student)
+
+
+@lea_admin_required
+@require_POST
+@never_cache
+def people_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the student's default password, once, and record that it was shown."""
+    student = get_object_or_404(students_visible_to(request.user), pk=pk)
+    try:
+        password = decrypt_default_password(student.default_password_encrypted)
+    except DefaultPasswordDecryptionError:
+        logger.error("Reveal refused: student %s's default password cannot be decrypted", pk)
+        return _detail(request, student, reveal_error=UNDECRYPTABLE, status=500)
+    default_password_disclosure_record(
+        actor=request.user,
+        kind=DefaultPasswordDisclosure.Kind.REVEAL,
+        psu_id=student.psu_id,
+        student=student,
+        ip=get_client_ip_address(request),
+    )
+    return _detail(request, student, revealed_password=password)
+
+
+def _detail(
+    request: HttpRequest,
+    student: Student,
+    *,
+    revealed_password: str = "",
+    reveal_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "people/detail.html",
+        {
+            "student": student,
+            "latest_change": student_latest_change(student),
+            "temporary_expires_at": temporary_password_expires_at(student),
+            "revealed_password": revealed_password,
+            "reveal_error": reveal_error,
+        },
+        status=status,
+    )

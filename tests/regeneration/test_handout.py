@@ -1,0 +1,361 @@
+"""Handing out new passwords: only a completed request's requester downloads them, as CSV
+or printable cards; each download is recorded; undecryptable passwords stop everything."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from cryptography.fernet import Fernet
+from django.urls import reverse
+from django.utils import timezone
+
+from people.models import Student
+from regeneration.crypto import decrypt_default_password
+from regeneration.models import DefaultPasswordDisclosure, RegenerationOutcome, RegenerationRequest
+from tests.conftest import ROOT
+from tests.factories import (
+    RegenerationRequestFactory,
+    UserFactory,
+    lea_admin,
+)
+from tests.helpers import page_text, request_through_views
+
+Status = RegenerationRequest.Status
+HANDOUT_VIEWS = ["regeneration:handout_csv", "regeneration:handout_cards"]
+
+
+def csv_rows(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(body)))
+
+
+@pytest.fixture
+def finished(world) -> RegenerationRequest:
+    """A completed request of admin920 that changed all 17 students of PSU 920."""
+    students = list(world.students(world.psu920))
+    regeneration = RegenerationRequestFactory(
+        requester=world.admin920,
+        psu=world.psu920,
+        status=Status.COMPLETED,
+        targeted_count=len(students),
+        processed_count=len(students),
+        finished_at=timezone.now(),
+    )
+    RegenerationOutcome.objects.bulk_create(
+        RegenerationOutcome(
+            request=regeneration,
+            student=student,
+            status=RegenerationOutcome.Status.CHANGED,
+            processed_at=timezone.now(),
+        )
+        for student in students
+    )
+    return regeneration
+
+
+# CSV -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requester_downloads_the_changed_students_current_default_passwords_as_csv(
+    client, world, finish_requests
+):
+    client.force_login(world.admin920)
+    regeneration = request_through_views(
+        client,
+        psu_code="920",
+        campus_codes="920304",
+        reset_current_passwords="on",
+        finish=finish_requests,
+    )
+
+    response = client.get(
+        reverse("regeneration:handout_csv", args=[regeneration.pk]), REMOTE_ADDR="10.9.8.7"
+    )
+
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="request-{regeneration.pk}-default-passwords.csv"'
+    )
+    assert response["Cache-Control"] == "no-store"
+    header, *rows = csv_rows(response)
+    assert header == [
+        "Student number",
+        "Last name",
+        "First name",
+        "Campus code",
+        "Campus",
+        "Grade",
+        "Username",
+        "Default password",
+    ]
+    students = {s.student_number: s for s in Student.objects.filter(campus=world.elementary)}
+    assert sorted(row[0] for row in rows) == sorted(students)
+    assert [row[5] for row in rows] == ["0"] * 4 + ["5"] * 6  # by campus, grade, name
+    for number, last, first, campus, campus_name, grade, username, password in rows:
+        student = students[number]
+        assert (last, first, username) == (student.last_name, student.first_name, student.username)
+        assert (campus, campus_name, grade) == ("920304", "Apex Elementary", student.grade)
+        assert password == decrypt_default_password(student.default_password_encrypted)
+        assert password != "oldpass42"
+        assert student.check_password(password)
+    disclosure = DefaultPasswordDisclosure.objects.get()
+    assert disclosure.kind == DefaultPasswordDisclosure.Kind.CSV
+    assert (disclosure.actor, disclosure.request, disclosure.psu) == (
+        world.admin920,
+        regeneration,
+        world.psu920,
+    )
+    assert (disclosure.student_count, disclosure.student, disclosure.ip) == (10, None, "10.9.8.7")
+
+
+@pytest.mark.django_db
+def test_csv_leaves_out_a_student_who_has_since_left_the_psu(client, world, finished):
+    moved = world.students(world.psu920).first()
+    Student.objects.filter(pk=moved.pk).update(psu=world.psu010, campus=world.campus010)
+    client.force_login(world.admin920)
+
+    rows = csv_rows(client.get(reverse("regeneration:handout_csv", args=[finished.pk])))[1:]
+
+    assert len(rows) == 16
+    assert moved.student_number not in {row[0] for row in rows}
+    assert DefaultPasswordDisclosure.objects.get().student_count == 16
+
+
+# Who may download ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", HANDOUT_VIEWS)
+@pytest.mark.parametrize("who", ["colleague", "admin010", "adminmulti"])
+def test_administrators_other_than_the_requester_are_refused(client, world, finished, view, who):
+    users = {
+        "colleague": lea_admin(UserFactory(username="admin920b"), world.psu920),
+        "admin010": world.admin010,
+        "adminmulti": world.adminmulti,
+    }
+    client.force_login(users[who])
+
+    response = client.get(reverse(view, args=[finished.pk]))
+
+    assert response.status_code == 403
+    assert "Only the administrator who made this request can download" in page_text(response)
+    assert "oldpass42" not in response.content.decode()
+    assert DefaultPasswordDisclosure.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", HANDOUT_VIEWS)
+def test_the_requester_who_lost_the_psu_role_is_refused(client, world, finished, view):
+    world.admin920.role_assignments.all().delete()
+    lea_admin(world.admin920, world.psu010)
+    client.force_login(world.admin920)
+
+    response = client.get(reverse(view, args=[finished.pk]))
+
+    assert response.status_code == 403
+    assert DefaultPasswordDisclosure.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", HANDOUT_VIEWS)
+def test_staff_without_the_role_are_refused(client, world, finished, view):
+    for user in (world.teacher, world.support):
+        client.force_login(user)
+
+        response = client.get(reverse(view, args=[finished.pk]))
+
+        assert response.status_code == 403
+        assert "LEA Administrator role" in page_text(response)
+    assert DefaultPasswordDisclosure.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", HANDOUT_VIEWS)
+def test_signed_out_visitors_and_students_are_sent_to_the_staff_sign_in(
+    client, world, finished, view
+):
+    url = reverse(view, args=[finished.pk])
+    signed_out = client.get(url)
+    student = world.students(world.psu920).first()
+    client.post(reverse("students:login"), {"username": student.username, "password": "oldpass42"})
+    as_student = client.get(url)
+
+    for response in (signed_out, as_student):
+        assert response["Location"] == f"{reverse('login')}?next={url}"
+    assert DefaultPasswordDisclosure.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", HANDOUT_VIEWS)
+@pytest.mark.parametrize("status", [Status.QUEUED, Status.RUNNING, Status.FAILED])
+def test_passwords_are_handed_out_only_once_the_request_completed(
+    client, world, finished, view, status
+):
+    RegenerationRequest.objects.filter(pk=finished.pk).update(status=status)
+    client.force_login(world.admin920)
+
+    response = client.get(reverse(view, args=[finished.pk]), follow=True)
+
+    assert response.redirect_chain[0][0] == finished.get_absolute_url()
+    assert (
+        "The students' passwords can be handed out once the request has completed; this "
+        f"request is {Status(status).label.lower()}." in page_text(response)
+    )
+    assert DefaultPasswordDisclosure.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_request_page_offers_the_handout_to_its_requester_only(client, world, finished):
+    colleague = lea_admin(UserFactory(username="admin920b", first_name="Sam"), world.psu920)
+    client.force_login(world.admin920)
+    mine = client.get(finished.get_absolute_url())
+    client.force_login(colleague)
+    theirs = client.get(finished.get_absolute_url())
+
+    csv_url = reverse("regeneration:handout_csv", args=[finished.pk])
+    cards_url = reverse("regeneration:handout_cards", args=[finished.pk])
+    assert f'href="{csv_url}"' in mine.content.decode()
+    assert f'href="{cards_url}"' in mine.content.decode()
+    assert "The current default passwords of the 17 students this request changed" in page_text(
+        mine
+    )
+    assert csv_url not in theirs.content.decode()
+    assert (
+        "Only the administrator who made this request, Pat "
+        f"{world.admin920.last_name}, can download its students' passwords." in page_text(theirs)
+    )
+
+
+# Cards ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_cards_are_grouped_by_campus_and_grade_one_group_per_printed_page(client, world, finished):
+    client.force_login(world.admin920)
+
+    response = client.get(reverse("regeneration:handout_cards", args=[finished.pk]))
+
+    html = response.content.decode()
+    headings = re.findall(r'<h2 id="group-\d+" class="card-group__title">(.*?)</h2>', html)
+    assert headings == [
+        "Apex Elementary (920304) · Grade 0 (Kindergarten) · 4 students",
+        "Apex Elementary (920304) · Grade 5 · 6 students",
+        "Enloe High (920364) · Grade 9 · 5 students",
+        "Enloe High (920364) · Grade -9 (Ungraded) · 2 students",
+    ]
+    assert html.count('class="login-card"') == 17
+    assert html.count("oldpass42") == 17
+    text = page_text(response)
+    for student in world.students(world.psu920):
+        assert f"Username {student.username} Password oldpass42" in text
+    assert "Sign in at http://127.0.0.1:8000/student/login/" in text
+    assert '<link rel="stylesheet" href="/static/css/cards.css">' in html
+    assert "no-store" in response["Cache-Control"]
+    disclosure = DefaultPasswordDisclosure.objects.get()
+    assert disclosure.kind == DefaultPasswordDisclosure.Kind.CARDS
+    assert (disclosure.request, disclosure.student_count) == (finished, 17)
+    assert disclosure.scope == "All students the request changed"
+
+
+@pytest.mark.django_db
+def test_cards_page_has_no_inline_style_or_script_and_its_css_breaks_pages(client, world, finished):
+    client.force_login(world.admin920)
+
+    html = client.get(reverse("regeneration:handout_cards", args=[finished.pk])).content.decode()
+
+    assert " style=" not in html and "<style" not in html
+    assert re.findall(r"<script\b[^>]*>", html) == ['<script src="/static/js/portal.js" defer>']
+    css = (ROOT / "static" / "css" / "cards.css").read_text()
+    print_rules = css[css.index("@media print") :]
+    assert ".card-group { break-after: page; page-break-after: always;" in print_rules
+
+
+@pytest.mark.django_db
+def test_a_large_request_is_printed_a_campus_at_a_time(client, world, finished, settings):
+    settings.HANDOUT_CARDS_MAX_STUDENTS = 12
+    client.force_login(world.admin920)
+    url = reverse("regeneration:handout_cards", args=[finished.pk])
+
+    chooser = client.get(url)
+    one_campus = client.get(url, {"campus": "920304"})
+
+    assert "That is 17 students: more than the 12 cards one page prints well." in page_text(chooser)
+    assert 'href="?campus=920304"' in chooser.content.decode()
+    assert 'href="?campus=920364"' in chooser.content.decode()
+    assert "oldpass42" not in chooser.content.decode()
+    assert one_campus.content.decode().count('class="login-card"') == 10
+    assert "Campus 920304." in page_text(one_campus)
+    disclosure = DefaultPasswordDisclosure.objects.get()
+    assert (disclosure.student_count, disclosure.scope) == (10, "Campus 920304")
+
+
+@pytest.mark.django_db
+def test_a_very_large_campus_is_printed_a_grade_at_a_time(client, world, finished, settings):
+    settings.HANDOUT_CARDS_MAX_STUDENTS = 5
+    client.force_login(world.admin920)
+    url = reverse("regeneration:handout_cards", args=[finished.pk])
+
+    chooser = client.get(url, {"campus": "920304"})
+    grade = client.get(url, {"campus": "920304", "grade": "5"})
+
+    assert "or this large campus a grade at a time" in page_text(chooser)
+    assert 'href="?campus=920304&amp;grade=5"' in chooser.content.decode()
+    assert "grade 5 (6)" in page_text(chooser)
+    assert grade.content.decode().count('class="login-card"') == 6
+    assert DefaultPasswordDisclosure.objects.get().scope == "Campus 920304, grade 5"
+
+
+@pytest.mark.django_db
+def test_cards_for_a_campus_the_request_did_not_change_show_the_choice(client, world, finished):
+    client.force_login(world.admin920)
+
+    response = client.get(
+        reverse("regeneration:handout_cards", args=[finished.pk]), {"campus": "010304"}
+    )
+
+    assert "This request changed no student at campus 010304. Choose below." in page_text(response)
+    assert "login-card" not in response.content.decode()
+    assert DefaultPasswordDisclosure.objects.count() == 0
+
+
+# Keys ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", HANDOUT_VIEWS)
+def test_handout_fails_loudly_when_passwords_cannot_be_decrypted(
+    client, world, finished, settings, view
+):
+    student = world.students(world.psu920).first()
+    settings.DEFAULT_PASSWORD_KEYS = [Fernet.generate_key().decode()]
+    client.force_login(world.admin920)
+
+    response = client.get(reverse(view, args=[finished.pk]))
+
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
+    assert (
+        "17 of these students' default passwords cannot be decrypted with the keys the portal "
+        "is configured with (DEFAULT_PASSWORD_KEYS), so nothing was downloaded."
+        in page_text(response)
+    )
+    assert student.default_password_encrypted not in response.content.decode()
+    assert DefaultPasswordDisclosure.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_formula_in_a_name_is_neutralised_in_the_csv(client, world, finished):
+    student = world.students(world.psu920).first()
+    Student.objects.filter(pk=student.pk).update(
+        first_name='=HYPERLINK("http://evil.example","Click")', last_name="+SUM(A1:A9)"
+    )
+    client.force_login(world.admin920)
+
+    rows = csv_rows(client.get(reverse("regeneration:handout_csv", args=[finished.pk])))
+
+    row = next(r for r in rows if r[0] == student.student_number)
+    assert row[1:3] == ["'+SUM(A1:A9)", '\'=HYPERLINK("http://evil.example","Click")']
+    assert all(not cell.startswith(("=", "+", "@")) for r in rows for cell in r)
