@@ -1,0 +1,211 @@
+"""Pages people enjoy: live progress, the keyboard alone, a phone's width, a strict CSP."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from regeneration.models import RegenerationRequest
+from tests.browser.conftest import PHONE
+from tests.factories import STAFF_PASSWORD, RegenerationRequestFactory
+
+pytestmark = pytest.mark.browser
+
+Status = RegenerationRequest.Status
+
+
+def test_request_page_follows_progress_live_without_reloading(page, browsing, world):
+    # A request no worker is told about: the test moves it along as a worker would.
+    regeneration = RegenerationRequestFactory(
+        requester=world.admin920,
+        psu=world.psu920,
+        reset_current_passwords=True,
+        dispatched_at=timezone.now(),
+    )
+    browsing.sign_in(page, "admin920")
+    page.goto(browsing.url(regeneration.get_absolute_url()))
+    page.evaluate("() => { window.__sameDocument = true; }")
+    navigations = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    status = page.locator("[data-status]")
+    progress = page.get_by_role("progressbar", name=f"Progress of request #{regeneration.pk}")
+    spoken = page.locator("#progress-text")
+    expect(status).to_have_text("Queued")
+    expect(page.get_by_text("Queued; a worker will start it shortly.")).to_be_visible()
+    expect(progress).to_have_attribute("aria-describedby", "progress-text")
+    expect(spoken).to_have_attribute("role", "status")
+    expect(spoken).to_have_attribute("aria-live", "polite")
+    browsing.check(page, "queued")
+
+    RegenerationRequest.objects.filter(pk=regeneration.pk).update(
+        status=Status.RUNNING,
+        started_at=timezone.now(),
+        targeted_count=40,
+        processed_count=10,
+        reset_count=10,
+    )
+    expect(status).to_have_text("Running")
+    expect(spoken).to_have_text("25% · 10 of 40 students changed, 10 login passwords reset")
+    expect(progress).to_have_js_property("value", 25)
+    expect(page.get_by_text("Queued; a worker will start it shortly.")).to_be_hidden()
+    browsing.check(page, "running")
+
+    RegenerationRequest.objects.filter(pk=regeneration.pk).update(
+        status=Status.COMPLETED, processed_count=40, reset_count=40, finished_at=timezone.now()
+    )
+    expect(status).to_have_text("Completed")
+    expect(spoken).to_have_text("100% · 40 of 40 students changed, 40 login passwords reset")
+    expect(progress).to_have_js_property("value", 100)
+    assert navigations == []
+    assert page.evaluate("() => window.__sameDocument") is True
+    browsing.check(page, "completed")
+
+
+def tab_to(page, target, *, limit: int = 40) -> None:
+    """Press Tab until ``target`` has the focus, and check the focus can be seen there."""
+    visited = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            outline = target.evaluate(
+                "element => [getComputedStyle(element).outlineStyle,"
+                " getComputedStyle(element).outlineWidth]"
+            )
+            assert outline[0] != "none" and outline[1] != "0px", f"focus not visible: {outline}"
+            return
+        visited.append(page.evaluate("() => document.activeElement.outerHTML.slice(0, 80)"))
+    raise AssertionError(f"Tab never reached {target}; it visited:\n" + "\n".join(visited))
+
+
+def test_keyboard_alone_signs_in_fills_the_form_and_confirms(
+    page, browsing, world, finish_requests
+):
+    page.goto(browsing.url("/"))
+    expect(page.get_by_label("Username")).to_be_focused()  # the sign-in form's autofocus
+    page.keyboard.type("admin920")
+    tab_to(page, page.get_by_label("Password"))
+    page.keyboard.type(STAFF_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Request catalog")
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    browsing.shot(page, "skip-link")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the first stop after the skip link is the main content's
+    entry = page.get_by_role("link", name="Regenerate Student Default Passwords")
+    expect(entry).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("PSU Code")).to_have_value("920")
+    tab_to(page, page.get_by_label("Campus Codes"))
+    page.keyboard.type("920304")
+    tab_to(page, page.get_by_label("Grade Levels"))
+    page.keyboard.type("14")
+    page.keyboard.press("Enter")  # submits: the error comes back, focused, for the keyboard
+    expect(page.locator("#form-errors")).to_be_focused()
+    grade_levels = page.get_by_label("Grade Levels")
+    tab_to(page, page.get_by_role("link", name="Grade Levels"))
+    page.keyboard.press("Enter")
+    expect(grade_levels).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("5")
+    tab_to(page, page.get_by_label("Also Reset Current Passwords"))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_label("Force Password Change at Next Login"))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_label("Request Comments"))
+    page.keyboard.type("Typed with the keyboard")
+    browsing.shot(page, "form-filled-by-keyboard")
+    tab_to(page, page.get_by_role("button", name="Request"))
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_test_id("match-total")).to_have_text("6")
+    tab_to(page, page.get_by_role("button", name="Confirm"))
+    browsing.shot(page, "confirm-focused")
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/requests/\d+/$"))
+    regeneration = finish_requests(RegenerationRequest.objects.get())
+    assert (regeneration.campus_codes, regeneration.grade_levels) == (["920304"], ["5"])
+    assert regeneration.reset_current_passwords and regeneration.force_password_change
+    assert regeneration.comments == "Typed with the keyboard"
+    expect(page.locator("[data-status]")).to_have_text("Completed")
+    browsing.shot(page, "request-page")
+
+
+def assert_no_horizontal_scrolling(page) -> None:
+    page.wait_for_load_state("load")  # the stylesheet applied
+    widths = page.evaluate(
+        """() => ({
+            viewport: document.documentElement.clientWidth,
+            document: document.documentElement.scrollWidth,
+            body: document.body.scrollWidth,
+        })"""
+    )
+    assert widths["document"] <= widths["viewport"], widths
+    assert widths["body"] <= widths["viewport"], widths
+
+
+def test_pages_fit_a_phone_without_horizontal_scrolling(browsing, world, finish_requests):
+    page = browsing.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    page.goto(browsing.url("/accounts/login/"))
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "sign-in")
+    browsing.sign_in(page, "admin920")
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "catalog")
+
+    page.get_by_role("link", name="Regenerate Student Default Passwords").click()
+    page.get_by_label("Campus Codes").fill("920304, 010304, 9X")
+    page.get_by_label("Grade Levels").fill("14, 0")
+    page.get_by_role("button", name="Request").click()
+    expect(page.locator(".errorlist")).to_have_count(2)
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "form-with-errors")
+
+    page.get_by_label("Campus Codes").fill("")  # every campus: the widest count table
+    page.get_by_label("Grade Levels").fill("")
+    page.get_by_role("button", name="Request").click()
+    expect(page.get_by_test_id("match-total")).to_have_text("17")
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "confirm")
+
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/requests/\d+/$"))
+    finish_requests(RegenerationRequest.objects.get())
+    expect(page.locator("[data-status]")).to_have_text("Completed")
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "request")
+
+    page.get_by_role("link", name="My requests").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My requests")
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "my-requests")
+
+
+def test_pages_send_a_strict_csp_and_load_only_the_apps_own_files(page, browsing, world):
+    loaded = []
+    page.on("response", lambda response: loaded.append((response.url, response.status)))
+
+    response = page.goto(browsing.url("/accounts/login/"))
+
+    policy = response.headers["content-security-policy"]
+    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'"):
+        assert directive in policy
+    assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
+    assets = page.evaluate(
+        """() => [...document.querySelectorAll("link[href], script[src]")]
+            .map((element) => element.href || element.src)"""
+    )
+    origin = browsing.url("/static/")
+    assert sorted(assets) == [
+        origin + "css/portal.css",
+        origin + "img/favicon.svg",
+        origin + "js/portal.js",
+    ]
+    page.wait_for_load_state("networkidle")
+    for url in (origin + "css/portal.css", origin + "js/portal.js"):
+        assert (url, 200) in loaded
