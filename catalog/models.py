@@ -20,6 +20,7 @@ class RoleAssignment(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     psu = models.ForeignKey(
         "people.PSU",
+        verbose_name="PSU",
         on_delete=models.CASCADE,
         null=True,
         blank=True,

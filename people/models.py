@@ -101,7 +101,9 @@ class PSU(models.Model):
 class Campus(models.Model):
     code = models.CharField(max_length=6, unique=True, validators=[CAMPUS_CODE_VALIDATOR])
     name = models.CharField(max_length=200)
-    psu = models.ForeignKey(PSU, on_delete=models.PROTECT, related_name="campuses")
+    psu = models.ForeignKey(
+        PSU, on_delete=models.PROTECT, related_name="campuses", verbose_name="PSU"
+    )
 
     class Meta:
         verbose_name_plural = "campuses"
@@ -134,7 +136,9 @@ class Student(AbstractBaseUser):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     username = models.CharField(max_length=64, unique=True)
-    psu = models.ForeignKey(PSU, on_delete=models.PROTECT, related_name="students")
+    psu = models.ForeignKey(
+        PSU, on_delete=models.PROTECT, related_name="students", verbose_name="PSU"
+    )
     campus = models.ForeignKey(Campus, on_delete=models.PROTECT, related_name="students")
     grade = models.CharField(max_length=2, choices=Grade.choices)
     default_password_encrypted = models.TextField(editable=False)

@@ -124,11 +124,12 @@ class RegenerationRequestAdmin(HistoryAdmin):
     date_hierarchy = "queued_at"
     list_select_related = ["requester", "psu"]
     actions = [export_history_csv]
+    view_on_site = False  # the request page is for the PSU's administrators, not Support
     fields = [
         "requester",
         "psu",
-        "campus_codes",
-        "grade_levels",
+        "campuses",
+        "grades",
         "reset_current_passwords",
         "force_password_change",
         "force_in_effect",
@@ -149,6 +150,14 @@ class RegenerationRequestAdmin(HistoryAdmin):
         "outcomes_link",
     ]
     readonly_fields = fields
+
+    @admin.display(description="campus codes")
+    def campuses(self, obj: RegenerationRequest) -> str:
+        return ", ".join(obj.campus_codes) or "All campuses of the PSU"
+
+    @admin.display(description="grade levels")
+    def grades(self, obj: RegenerationRequest) -> str:
+        return ", ".join(obj.grade_levels) or "All grades"
 
     @admin.display(boolean=True, description="force change in effect")
     def force_in_effect(self, obj: RegenerationRequest) -> bool:

@@ -28,7 +28,10 @@ class RegenerationRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="regeneration_requests"
     )
     psu = models.ForeignKey(
-        "people.PSU", on_delete=models.PROTECT, related_name="regeneration_requests"
+        "people.PSU",
+        on_delete=models.PROTECT,
+        related_name="regeneration_requests",
+        verbose_name="PSU",
     )
     campus_codes = models.JSONField(default=list, blank=True, help_text="Empty: every campus.")
     grade_levels = models.JSONField(default=list, blank=True, help_text="Empty: every grade.")
@@ -176,7 +179,10 @@ class DefaultPasswordDisclosure(models.Model):
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     psu = models.ForeignKey(
-        "people.PSU", on_delete=models.PROTECT, related_name="default_password_disclosures"
+        "people.PSU",
+        on_delete=models.PROTECT,
+        related_name="default_password_disclosures",
+        verbose_name="PSU",
     )
     student = models.ForeignKey(
         "people.Student",

@@ -163,3 +163,20 @@ def test_support_cannot_grant_roles(support_client, world):
 
     assert response.status_code == 403
     assert not RoleAssignment.objects.filter(user=world.teacher).exists()
+
+
+@pytest.mark.django_db
+def test_a_request_reads_plainly_in_admin(support_client, world):
+    request = RegenerationRequestFactory(
+        requester=world.admin920, psu=world.psu920, campus_codes=["920304", "920364"]
+    )
+
+    page = support_client.get(
+        reverse("admin:regeneration_regenerationrequest_change", args=[request.pk])
+    )
+    text = page_text(page)
+
+    assert "Campus codes: 920304, 920364" in text.replace(" :", ":")
+    assert "Grade levels: All grades" in text.replace(" :", ":")
+    assert "PSU:" in text.replace(" :", ":")
+    assert "View on site" not in text  # Support cannot open the administrators' page
