@@ -173,7 +173,7 @@ def test_support_finds_the_request_in_admin_sees_its_outcomes_and_cannot_change_
     page.get_by_role("link", name="Regeneration requests").first.click()
     expect(page.locator("#result_list tbody tr")).to_have_count(3)
     filters = page.get_by_role("navigation", name="Filter")
-    for title, choice in (("By status", "Completed"), ("By psu", "920 Wake County Schools")):
+    for title, choice in (("By status", "Completed"), ("By PSU", "920 Wake County Schools")):
         section = filters.locator("details").filter(has=page.get_by_text(title, exact=True))
         section.get_by_role("link", name=choice, exact=True).click()
     rows = page.locator("#result_list tbody tr")
