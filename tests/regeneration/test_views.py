@@ -17,7 +17,7 @@ from regeneration.crypto import decrypt_default_password
 from regeneration.models import RegenerationRequest
 from regeneration.tasks import task_run_request
 from tests.factories import RegenerationRequestFactory
-from tests.helpers import page_text
+from tests.helpers import current_nav_items, page_text
 
 Status = RegenerationRequest.Status
 VALID = {"psu_code": "920", "campus_codes": "", "grade_levels": ""}
@@ -248,6 +248,20 @@ def test_progress_reports_counts_from_the_database(admin920_client, world, setti
         "targeted": 17,
         "processed": 5,
     }
+
+
+@pytest.mark.django_db
+def test_header_marks_my_requests_on_request_pages_but_not_on_the_form_or_its_confirm_page(
+    admin920_client, world
+):
+    regeneration = RegenerationRequestFactory(requester=world.admin920, psu=world.psu920)
+    confirm = request_step(admin920_client)
+
+    assert current_nav_items(admin920_client.get(reverse("catalog:index"))) == ["Request catalog"]
+    assert current_nav_items(admin920_client.get(reverse("regeneration:new"))) == []
+    assert current_nav_items(admin920_client.get(confirm)) == []
+    for url in (reverse("regeneration:list"), regeneration.get_absolute_url()):
+        assert current_nav_items(admin920_client.get(url)) == ["My requests"]
 
 
 @pytest.mark.django_db
