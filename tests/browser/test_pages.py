@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import formats, timezone
 from playwright.sync_api import expect
 
 from regeneration.models import RegenerationRequest
@@ -15,6 +16,11 @@ from tests.factories import STAFF_PASSWORD, RegenerationRequestFactory
 pytestmark = pytest.mark.browser
 
 Status = RegenerationRequest.Status
+
+
+def as_shown(moment: datetime) -> str:
+    """A date and time as the portal's pages show it (local time, DATETIME_FORMAT)."""
+    return formats.localize(timezone.template_localtime(moment))
 
 
 def test_request_page_follows_progress_live_without_reloading(page, browsing, world):
@@ -33,16 +39,31 @@ def test_request_page_follows_progress_live_without_reloading(page, browsing, wo
     status = page.locator("[data-status]")
     progress = page.get_by_role("progressbar", name=f"Progress of request #{regeneration.pk}")
     spoken = page.locator("#progress-text")
+    times = page.locator("[aria-labelledby=status-heading] .summary")
+    handout = page.get_by_role("region", name="Hand out the new passwords")
+    downloads = (
+        handout.get_by_role("link", name="Download CSV"),
+        handout.get_by_role("link", name="Printable cards"),
+    )
+    students = page.get_by_role("region", name="Affected students")
     expect(status).to_have_text("Queued")
     expect(page.get_by_text("Queued; a worker will start it shortly.")).to_be_visible()
     expect(progress).to_have_attribute("aria-describedby", "progress-text")
     expect(spoken).to_have_attribute("role", "status")
     expect(spoken).to_have_attribute("aria-live", "polite")
+    expect(times).to_contain_text(re.compile(r"Started\s*—\s*Finished\s*—\s*Duration\s*—"))
+    pending = handout.get_by_text("When the request has completed, download the students'")
+    expect(pending).to_be_visible()
+    for link in downloads:
+        expect(link).to_be_hidden()
+    processed_note = students.get_by_text("Students appear here as they are processed")
+    expect(processed_note).to_be_visible()
     browsing.check(page, "queued")
 
+    started = timezone.now()
     RegenerationRequest.objects.filter(pk=regeneration.pk).update(
         status=Status.RUNNING,
-        started_at=timezone.now(),
+        started_at=started,
         targeted_count=40,
         processed_count=10,
         reset_count=10,
@@ -51,17 +72,38 @@ def test_request_page_follows_progress_live_without_reloading(page, browsing, wo
     expect(spoken).to_have_text("25% · 10 of 40 students changed, 10 login passwords reset")
     expect(progress).to_have_js_property("value", 25)
     expect(page.get_by_text("Queued; a worker will start it shortly.")).to_be_hidden()
+    expect(times).to_contain_text(
+        re.compile(rf"Started\s*{re.escape(as_shown(started))}\s*Finished\s*—\s*Duration\s*\d")
+    )
+    for link in downloads:
+        expect(link).to_be_hidden()
     browsing.check(page, "running")
 
+    finished = started + timedelta(seconds=12.34)
     RegenerationRequest.objects.filter(pk=regeneration.pk).update(
-        status=Status.COMPLETED, processed_count=40, reset_count=40, finished_at=timezone.now()
+        status=Status.COMPLETED, processed_count=40, reset_count=40, finished_at=finished
     )
     expect(status).to_have_text("Completed")
     expect(spoken).to_have_text("100% · 40 of 40 students changed, 40 login passwords reset")
     expect(progress).to_have_js_property("value", 100)
+    expect(times).to_contain_text(
+        re.compile(rf"Finished\s*{re.escape(as_shown(finished))}\s*Duration\s*12\.3 s")
+    )
+    expect(handout.get_by_text("The current default passwords of the 40 students")).to_be_visible()
+    expect(pending).to_be_hidden()
+    for link in downloads:
+        expect(link).to_be_visible()
+    expect(students.get_by_text("The request has finished: reload the page")).to_be_visible()
+    expect(processed_note).to_be_hidden()
     assert navigations == []
     assert page.evaluate("() => window.__sameDocument") is True
     browsing.check(page, "completed")
+
+    # What the script wrote is what the server renders: reload and compare.
+    live = (times.inner_text(), handout.inner_text())
+    page.reload()
+    expect(status).to_have_text("Completed")
+    assert (times.inner_text(), handout.inner_text()) == live
 
 
 def tab_to(page, target, *, limit: int = 40) -> None:
