@@ -379,6 +379,9 @@ def test_force_change_waits_for_reset_and_the_form_works_without_javascript(
     expect(no_js.get_by_role("region", name="Filters and options")).to_contain_text(
         "Yes: students must choose a new password at their next sign-in"
     )
+    handout = no_js.get_by_role("region", name="Hand out the new passwords")
+    expect(handout.get_by_role("link", name="Printable cards")).to_be_visible()
+    expect(handout.get_by_text("When the request has completed")).to_have_count(0)
     browsing.shot(no_js, "no-js-request-completed")
     assert regeneration.status == RegenerationRequest.Status.COMPLETED
     assert regeneration.reset_current_passwords and regeneration.force_password_change
