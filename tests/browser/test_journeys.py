@@ -164,7 +164,7 @@ def test_student_signs_in_with_the_password_shown_in_people_must_choose_one_and_
     regeneration = finish_requests(RegenerationRequest.objects.get())
     assert regeneration.status == RegenerationRequest.Status.COMPLETED
     expect(page.locator("[data-status]")).to_have_text("Completed", timeout=WORKER_TIMEOUT_MS)
-    expect(page.get_by_role("link", name="Printable cards")).to_be_visible()
+    expect(page.get_by_role("link", name="Printable cards")).to_be_visible()  # no reload
     browsing.shot(page, "request-completed")
 
     # The administrator finds Maya in People and shows her new default password.
@@ -199,7 +199,7 @@ def test_student_signs_in_with_the_password_shown_in_people_must_choose_one_and_
     default.get_by_role("button", name="Show").click()
     shown = page.locator("#default-password")
     expect(shown).to_be_visible()
-    password = shown.inner_text().strip()
+    password = shown.inner_text().strip()  # as the administrator reads it, not from the database
     assert password and password != "oldpass42"
     browsing.check(page, "student-record-revealed")
 
@@ -249,7 +249,9 @@ def test_student_signs_in_with_the_password_shown_in_people_must_choose_one_and_
     student.get_by_role("button", name="Sign out").click()
     expect(student).to_have_url(browsing.url("/student/login/"))
     expect(student.get_by_role("status")).to_have_text("You are signed out.")
+    browsing.shot(student, "signed-out")
     browsing.student_sign_in(student, "mokafor", password, expect_signed_in=False)
+    browsing.shot(student, "the-default-no-longer-signs-in")
     browsing.student_sign_in(student, "mokafor", CHOSEN_PASSWORD)
     expect(student).to_have_url(browsing.url("/student/"))
     expect(student.get_by_role("heading", level=1)).to_have_text("Hello, Maya!")
