@@ -129,6 +129,9 @@ class StudentPasswordChangeForm(forms.Form):
     def __init__(self, student: Student, *args, **kwargs):
         self.student = student
         super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # Shown again only with errors: the page focuses their summary instead.
+            del self.fields["current_password"].widget.attrs["autofocus"]
         self.fields["new_password1"].help_text = " ".join(
             password_validation.password_validators_help_texts()
         )

@@ -51,6 +51,17 @@ CSV_HEADER = [
 ]
 
 
+def handout_state(regeneration: RegenerationRequest, user) -> str:
+    """Which part of the request page's *Hand out the new passwords* section applies to
+    ``user`` now: ``requester_only``, ``pending``, ``failed``, ``nothing`` or ``ready``. The
+    page renders it, and its script switches to the state the progress JSON reports."""
+    if regeneration.requester_id != user.pk:
+        return "requester_only"
+    if regeneration.passwords_can_be_handed_out:
+        return "ready" if regeneration.processed_count else "nothing"
+    return "failed" if regeneration.is_finished else "pending"
+
+
 def _requested_by_user(request: HttpRequest, pk: int) -> RegenerationRequest:
     """The request, if the signed-in user made it and still administers its PSU."""
     regeneration = get_object_or_404(RegenerationRequest.objects.select_related("psu"), pk=pk)

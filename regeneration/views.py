@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats, timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.permissions import lea_admin_required
 
 from .forms import RegenerationRequestForm
+from .handout import handout_state
 from .models import RegenerationRequest
 from .selectors import match_counts, requests_visible_to
 from .services import regeneration_request_create
@@ -93,7 +96,12 @@ def regeneration_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "regeneration/detail.html",
-        {"regeneration": regeneration, "page": page, "waiting": _waiting_note(regeneration)},
+        {
+            "regeneration": regeneration,
+            "page": page,
+            "waiting": _waiting_note(regeneration),
+            "handout": handout_state(regeneration, request.user),
+        },
     )
 
 
@@ -101,11 +109,15 @@ def regeneration_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @never_cache
 def regeneration_progress(request: HttpRequest, pk: int) -> JsonResponse:
-    """The request's progress for the page's live progress bar, read from the database."""
+    """The request's progress for the page's live progress bar, read from the database.
+    Times come as ISO 8601 and as the page shows them; ``handout`` says which part of the
+    *Hand out the new passwords* section applies now (see ``handout_state``)."""
     regeneration = get_object_or_404(requests_visible_to(request.user), pk=pk)
     duration = regeneration.duration
     return JsonResponse(
         {
+            **_moment("started_at", regeneration.started_at),
+            **_moment("finished_at", regeneration.finished_at),
             "status": regeneration.status,
             "status_display": regeneration.get_status_display(),
             "finished": regeneration.is_finished,
@@ -117,8 +129,17 @@ def regeneration_progress(request: HttpRequest, pk: int) -> JsonResponse:
             "duration_seconds": round(duration.total_seconds(), 1) if duration else None,
             "error": regeneration.error_message,
             "waiting": _waiting_note(regeneration),
+            "handout": handout_state(regeneration, request.user),
         }
     )
+
+
+def _moment(name: str, value: datetime | None) -> dict[str, str | None]:
+    """``value`` as ISO 8601 and as a template renders it (local time, DATETIME_FORMAT)."""
+    if value is None:
+        return {name: None, f"{name}_display": "—"}
+    shown = formats.localize(timezone.template_localtime(value))
+    return {name: value.isoformat(), f"{name}_display": shown}
 
 
 @lea_admin_required

@@ -36,3 +36,10 @@ def request_through_views(client, *, psu_code: str, finish, **fields):
     response = client.post(response["Location"])
     request_id = int(response["Location"].rstrip("/").rsplit("/", 1)[-1])
     return finish(RegenerationRequest.objects.get(pk=request_id))
+
+
+def current_nav_items(response) -> list[str]:
+    """The main navigation's links marked as the current page (``aria-current="page"``)."""
+    nav = re.search(r'<nav class="site-nav" aria-label="Main">(.*?)</nav>', response.text, re.S)
+    assert nav, "the page has no main navigation"
+    return re.findall(r'<a [^>]*aria-current="page"[^>]*>([^<]*)</a>', nav.group(1))

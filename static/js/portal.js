@@ -28,6 +28,19 @@
     });
   }
 
+  // Of the elements carrying ``attribute``, show the one whose value is ``state`` and hide
+  // the others; leave them all alone when none has that value.
+  function showState(root, attribute, state) {
+    var elements = root.querySelectorAll("[" + attribute + "]");
+    var known = Array.prototype.some.call(elements, function (element) {
+      return element.getAttribute(attribute) === state;
+    });
+    if (!known) return;
+    elements.forEach(function (element) {
+      element.hidden = element.getAttribute(attribute) !== state;
+    });
+  }
+
   // Live progress from the database, without reloading the page.
   function followProgress(section) {
     var url = section.getAttribute("data-progress-url");
@@ -37,6 +50,10 @@
     var waiting = section.querySelector("[data-waiting]");
     var error = section.querySelector("[data-error]");
     var duration = section.querySelector("[data-duration]");
+    var startedAt = section.querySelector("[data-started-at]");
+    var finishedAt = section.querySelector("[data-finished-at]");
+    var handout = document.querySelector("[data-handout]");
+    var handoutCount = handout && handout.querySelector("[data-handout-count]");
     var format = function (n) { return Number(n).toLocaleString("en-US"); };
 
     function render(data) {
@@ -52,7 +69,17 @@
       waiting.textContent = data.waiting;
       error.hidden = !data.error;
       error.textContent = data.error;
-      if (data.duration_seconds !== null) duration.textContent = data.duration_seconds.toFixed(1) + " s";
+      startedAt.textContent = data.started_at_display;
+      finishedAt.textContent = data.finished_at_display;
+      duration.textContent = data.duration_seconds === null ? "—" : data.duration_seconds.toFixed(1) + " s";
+      // The students table is rendered by the server: once finished, say a reload shows it.
+      var students = "pending";
+      if (data.finished) students = data.processed + data.failed ? "finished" : "none";
+      showState(document, "data-students-note", students);
+      if (handout) {
+        if (handoutCount) handoutCount.textContent = format(data.processed) + (data.processed === 1 ? " student" : " students");
+        showState(handout, "data-handout-state", data.handout);
+      }
     }
 
     function poll() {
@@ -63,7 +90,8 @@
         })
         .then(function (data) {
           render(data);
-          if (!data.finished) window.setTimeout(poll, 1000);
+          if (data.finished) section.setAttribute("data-finished", "true");
+          else window.setTimeout(poll, 1000);
         })
         .catch(function () { window.setTimeout(poll, 5000); });
     }

@@ -180,6 +180,22 @@ class Browsing:
         page.get_by_role("button", name="Sign in").click()
         expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
+    def student_sign_in(
+        self, page, username: str, password: str, *, expect_signed_in: bool = True
+    ) -> None:
+        """Sign in on the student sign-in page, as a student would. With
+        ``expect_signed_in=False`` the attempt must be refused: the page answers with an alert
+        (a wrong password, an expired one, a locked account) and signs nobody in."""
+        page.goto(self.url("/student/login/"))
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        if expect_signed_in:
+            expect(page).not_to_have_url(re.compile(r"/student/login/"))
+        else:
+            expect(page.get_by_role("alert")).to_be_visible()
+            expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+
     def shot(self, page, label: str) -> Path:
         page.wait_for_load_state("load")
         self.steps += 1

@@ -13,6 +13,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from people.models import Student
 from regeneration.models import RegenerationRequest
 from regeneration.services import regeneration_request_create
 from tests.factories import RegenerationRequestFactory
@@ -20,6 +21,7 @@ from tests.factories import RegenerationRequestFactory
 pytestmark = pytest.mark.browser
 
 WORKER_TIMEOUT_MS = 90_000
+CHOSEN_PASSWORD = "Purple-Giraffe-Kite-72"
 
 
 def field_of(page, label: str):
@@ -142,6 +144,124 @@ def test_teacher_sees_no_entry_and_how_to_get_the_role_and_the_form_answers_403(
     assert RegenerationRequest.objects.count() == 0
 
 
+def test_student_signs_in_with_the_password_shown_in_people_must_choose_one_and_uses_it(
+    page, browsing, world, finish_requests
+):
+    maya = world.students(world.psu920).filter(campus=world.elementary, grade="5").first()
+    Student.objects.filter(pk=maya.pk).update(
+        first_name="Maya", last_name="Okafor", username="mokafor"
+    )
+    browsing.sign_in(page, "admin920")
+    page.get_by_role("link", name="Regenerate Student Default Passwords").click()
+    page.get_by_label("Campus Codes").fill("920304")
+    page.get_by_label("Grade Levels").fill("5")
+    page.get_by_label("Also Reset Current Passwords").check()
+    page.get_by_label("Force Password Change at Next Login").check()
+    page.get_by_role("button", name="Request").click()
+    expect(page.get_by_test_id("match-total")).to_have_text("6")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/requests/\d+/$"))
+    regeneration = finish_requests(RegenerationRequest.objects.get())
+    assert regeneration.status == RegenerationRequest.Status.COMPLETED
+    expect(page.locator("[data-status]")).to_have_text("Completed", timeout=WORKER_TIMEOUT_MS)
+    expect(page.get_by_role("link", name="Printable cards")).to_be_visible()  # no reload
+    browsing.shot(page, "request-completed")
+
+    # The administrator finds Maya in People and shows her new default password.
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="People").click()
+    expect(nav.get_by_role("link", name="People")).to_have_attribute("aria-current", "page")
+    page.get_by_label("Search").fill("Okafor")
+    page.get_by_label("Campus").select_option("920304")
+    page.get_by_label("Grade").select_option("5")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("status")).to_have_text("1 student.")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Okafor, Maya"))
+    expect(row).to_contain_text("mokafor")
+    expect(row.get_by_role("cell").last).to_have_text("Yes")  # must change password
+    browsing.check(page, "people-search")
+
+    row.get_by_role("link", name="Okafor, Maya").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Maya Okafor")
+    account = page.get_by_role("region", name="Account")
+    expect(account).to_contain_text("Yes: the student must choose a new password")
+    default = page.get_by_role("region", name="Default password")
+    expect(default).to_contain_text(f"by request #{regeneration.pk}")
+    expect(default).to_match_aria_snapshot(  # the mask is not read out as bullets
+        """
+        - term: Default password
+        - definition:
+          - text: Hidden
+          - button "Show"
+        """
+    )
+    browsing.check(page, "student-record-masked")
+    default.get_by_role("button", name="Show").click()
+    shown = page.locator("#default-password")
+    expect(shown).to_be_visible()
+    password = shown.inner_text().strip()  # as the administrator reads it, not from the database
+    assert password and password != "oldpass42"
+    browsing.check(page, "student-record-revealed")
+
+    # Maya signs in on her own browser: the old password is refused, the new one admits her
+    # to the change page only.
+    student = browsing.new_page()
+    browsing.student_sign_in(student, "mokafor", "oldpass42", expect_signed_in=False)
+    expect(student.get_by_role("alert")).to_have_text(
+        "That username and password do not match. Check them and try again."
+    )
+    browsing.check(student, "student-sign-in-refused")
+    browsing.student_sign_in(student, "mokafor", password)
+    expect(student).to_have_url(browsing.url("/student/password/"))
+    expect(student.get_by_role("heading", level=1)).to_have_text("Choose a new password")
+    for elsewhere in ("/student/", "/student/login/"):
+        student.goto(browsing.url(elsewhere))
+        expect(student).to_have_url(browsing.url("/student/password/"))
+    browsing.shot(student, "forced-change")
+
+    def change_password(current: str, new: str) -> None:
+        student.get_by_label("Current password").fill(current)
+        student.get_by_label(re.compile(r"^New password(?! again)")).fill(new)
+        student.get_by_label("New password again").fill(new)
+        student.get_by_role("button", name="Save my new password").click()
+
+    change_password(password, password)  # the default the teacher handed out
+    summary = student.locator("#form-errors")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Your password was not changed. Correct the 1 field marked")
+    expect(summary.get_by_role("link", name="New password again")).to_be_visible()
+    errors = student.locator(".errorlist")
+    expect(errors).to_have_text(re.compile("must be different from the password your teacher"))
+    again = student.get_by_label("New password again")
+    expect(again).to_have_attribute("aria-invalid", "true")
+    expect(again).to_have_attribute("aria-describedby", re.compile(errors.get_attribute("id")))
+    expect(student).to_have_url(browsing.url("/student/password/"))
+    browsing.check(student, "forced-change-refuses-the-default")
+
+    change_password(password, CHOSEN_PASSWORD)
+    expect(student).to_have_url(browsing.url("/student/"))
+    expect(student.get_by_role("heading", level=1)).to_have_text("Hello, Maya!")
+    expect(student.get_by_role("status")).to_have_text(
+        "Your new password is set. Use it the next time you sign in."
+    )
+    browsing.check(student, "signed-in")
+
+    student.get_by_role("button", name="Sign out").click()
+    expect(student).to_have_url(browsing.url("/student/login/"))
+    expect(student.get_by_role("status")).to_have_text("You are signed out.")
+    browsing.shot(student, "signed-out")
+    browsing.student_sign_in(student, "mokafor", password, expect_signed_in=False)
+    browsing.shot(student, "the-default-no-longer-signs-in")
+    browsing.student_sign_in(student, "mokafor", CHOSEN_PASSWORD)
+    expect(student).to_have_url(browsing.url("/student/"))
+    expect(student.get_by_role("heading", level=1)).to_have_text("Hello, Maya!")
+    expect(student.get_by_text("You are signed in as mokafor.")).to_be_visible()
+    browsing.shot(student, "signed-in-with-the-chosen-password")
+    maya.refresh_from_db()
+    assert not maya.must_change_password
+    assert maya.check_password(CHOSEN_PASSWORD)
+
+
 def test_support_finds_the_request_in_admin_sees_its_outcomes_and_cannot_change_it(
     page, browsing, world, finish_requests
 ):
@@ -261,6 +381,9 @@ def test_force_change_waits_for_reset_and_the_form_works_without_javascript(
     expect(no_js.get_by_role("region", name="Filters and options")).to_contain_text(
         "Yes: students must choose a new password at their next sign-in"
     )
+    handout = no_js.get_by_role("region", name="Hand out the new passwords")
+    expect(handout.get_by_role("link", name="Printable cards")).to_be_visible()
+    expect(handout.get_by_text("When the request has completed")).to_have_count(0)
     browsing.shot(no_js, "no-js-request-completed")
     assert regeneration.status == RegenerationRequest.Status.COMPLETED
     assert regeneration.reset_current_passwords and regeneration.force_password_change

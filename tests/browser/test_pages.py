@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import datetime, timedelta
 
 import pytest
-from django.utils import timezone
+from django.conf import settings
+from django.utils import formats, timezone
 from playwright.sync_api import expect
 
+from people.models import Student
 from regeneration.models import RegenerationRequest
+from regeneration.services import regeneration_request_create
 from tests.browser.conftest import PHONE
 from tests.factories import STAFF_PASSWORD, RegenerationRequestFactory
 
 pytestmark = pytest.mark.browser
 
 Status = RegenerationRequest.Status
+
+
+def as_shown(moment: datetime) -> str:
+    """A date and time as the portal's pages show it (local time, DATETIME_FORMAT)."""
+    return formats.localize(timezone.template_localtime(moment))
 
 
 def test_request_page_follows_progress_live_without_reloading(page, browsing, world):
@@ -33,16 +43,31 @@ def test_request_page_follows_progress_live_without_reloading(page, browsing, wo
     status = page.locator("[data-status]")
     progress = page.get_by_role("progressbar", name=f"Progress of request #{regeneration.pk}")
     spoken = page.locator("#progress-text")
+    times = page.locator("[aria-labelledby=status-heading] .summary")
+    handout = page.get_by_role("region", name="Hand out the new passwords")
+    downloads = (
+        handout.get_by_role("link", name="Download CSV"),
+        handout.get_by_role("link", name="Printable cards"),
+    )
+    students = page.get_by_role("region", name="Affected students")
     expect(status).to_have_text("Queued")
     expect(page.get_by_text("Queued; a worker will start it shortly.")).to_be_visible()
     expect(progress).to_have_attribute("aria-describedby", "progress-text")
     expect(spoken).to_have_attribute("role", "status")
     expect(spoken).to_have_attribute("aria-live", "polite")
+    expect(times).to_contain_text(re.compile(r"Started\s*—\s*Finished\s*—\s*Duration\s*—"))
+    pending = handout.get_by_text("When the request has completed, download the students'")
+    expect(pending).to_be_visible()
+    for link in downloads:
+        expect(link).to_be_hidden()
+    processed_note = students.get_by_text("Students appear here as they are processed")
+    expect(processed_note).to_be_visible()
     browsing.check(page, "queued")
 
+    started = timezone.now()
     RegenerationRequest.objects.filter(pk=regeneration.pk).update(
         status=Status.RUNNING,
-        started_at=timezone.now(),
+        started_at=started,
         targeted_count=40,
         processed_count=10,
         reset_count=10,
@@ -51,17 +76,38 @@ def test_request_page_follows_progress_live_without_reloading(page, browsing, wo
     expect(spoken).to_have_text("25% · 10 of 40 students changed, 10 login passwords reset")
     expect(progress).to_have_js_property("value", 25)
     expect(page.get_by_text("Queued; a worker will start it shortly.")).to_be_hidden()
+    expect(times).to_contain_text(
+        re.compile(rf"Started\s*{re.escape(as_shown(started))}\s*Finished\s*—\s*Duration\s*\d")
+    )
+    for link in downloads:
+        expect(link).to_be_hidden()
     browsing.check(page, "running")
 
+    finished = started + timedelta(seconds=12.34)
     RegenerationRequest.objects.filter(pk=regeneration.pk).update(
-        status=Status.COMPLETED, processed_count=40, reset_count=40, finished_at=timezone.now()
+        status=Status.COMPLETED, processed_count=40, reset_count=40, finished_at=finished
     )
     expect(status).to_have_text("Completed")
     expect(spoken).to_have_text("100% · 40 of 40 students changed, 40 login passwords reset")
     expect(progress).to_have_js_property("value", 100)
+    expect(times).to_contain_text(
+        re.compile(rf"Finished\s*{re.escape(as_shown(finished))}\s*Duration\s*12\.3 s")
+    )
+    expect(handout.get_by_text("The current default passwords of the 40 students")).to_be_visible()
+    expect(pending).to_be_hidden()
+    for link in downloads:
+        expect(link).to_be_visible()
+    expect(students.get_by_text("The request has finished: reload the page")).to_be_visible()
+    expect(processed_note).to_be_hidden()
     assert navigations == []
     assert page.evaluate("() => window.__sameDocument") is True
     browsing.check(page, "completed")
+
+    # What the script wrote is what the server renders: reload and compare.
+    live = (times.inner_text(), handout.inner_text())
+    page.reload()
+    expect(status).to_have_text("Completed")
+    assert (times.inner_text(), handout.inner_text()) == live
 
 
 def tab_to(page, target, *, limit: int = 40) -> None:
@@ -184,6 +230,95 @@ def test_pages_fit_a_phone_without_horizontal_scrolling(browsing, world, finish_
     expect(page.get_by_role("heading", level=1)).to_have_text("My requests")
     assert_no_horizontal_scrolling(page)
     browsing.check(page, "my-requests")
+
+
+def test_people_and_handout_pages_fit_a_phone_without_horizontal_scrolling(
+    browsing, world, finish_requests
+):
+    regeneration, _ = regeneration_request_create(
+        requester=world.admin920,
+        values={
+            "psu_code": "920",
+            "campus_codes": [],
+            "grade_levels": [],
+            "reset_current_passwords": True,
+            "force_password_change": True,
+            "comments": "",
+        },
+        confirmation_key=uuid.uuid4(),
+    )
+    assert finish_requests(regeneration).status == Status.COMPLETED
+    page = browsing.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    browsing.sign_in(page, "admin920")
+
+    page.goto(browsing.url("/people/"))
+    page.get_by_label("Search").fill("Student")
+    page.get_by_label("Campus").select_option("920364")
+    page.get_by_label("Grade").select_option("9")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("status")).to_have_text("5 students.")
+    table = page.get_by_role("region", name="Students, in name order")
+    expect(table).to_have_attribute("tabindex", "0")  # scrolls sideways with the keyboard
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "people-search")
+
+    page.get_by_role("table").get_by_role("link").first.click()
+    expect(page.get_by_role("button", name="Show")).to_be_visible()
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "student-record-masked")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#default-password")).to_be_visible()
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "student-record-revealed")
+
+    page.goto(browsing.url(regeneration.get_absolute_url()))
+    handout = page.get_by_role("region", name="Hand out the new passwords")
+    handout.get_by_role("link", name="Printable cards").scroll_into_view_if_needed()
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "request-handout")
+
+    handout.get_by_role("link", name="Printable cards").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Password cards: 17 students")
+    expect(page.locator(".login-card")).to_have_count(17)
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "cards")
+
+
+def test_student_pages_fit_a_phone_without_horizontal_scrolling(browsing, world):
+    maya, classmate = world.students(world.psu920)[:2]
+    Student.objects.filter(pk=maya.pk).update(must_change_password=True)
+    page = browsing.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+
+    browsing.student_sign_in(page, maya.username, "not-her-password", expect_signed_in=False)
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "sign-in-refused")
+
+    browsing.student_sign_in(page, maya.username, "oldpass42")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose a new password")
+    page.get_by_label("Current password").fill("oldpass42")
+    page.get_by_label(re.compile(r"^New password(?! again)")).fill("short")
+    page.get_by_label("New password again").fill("short")
+    page.get_by_role("button", name="Save my new password").click()
+    expect(page.locator(".errorlist")).to_contain_text("This password is too short.")
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "forced-change-refused")
+
+    page.get_by_label("Current password").fill("oldpass42")
+    page.get_by_label(re.compile(r"^New password(?! again)")).fill("Purple-Giraffe-Kite-72")
+    page.get_by_label("New password again").fill("Purple-Giraffe-Kite-72")
+    page.get_by_role("button", name="Save my new password").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Hello, {maya.first_name}!")
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "signed-in")
+    page.get_by_role("button", name="Sign out").click()
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        browsing.student_sign_in(page, classmate.username, "wrong", expect_signed_in=False)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Too many failed sign-ins")
+    expect(page.get_by_role("alert")).to_contain_text("This account is locked for 15 minutes")
+    assert_no_horizontal_scrolling(page)
+    browsing.check(page, "locked-out")
 
 
 def test_pages_send_a_strict_csp_and_load_only_the_apps_own_files(page, browsing, world):

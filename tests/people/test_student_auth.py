@@ -167,6 +167,22 @@ def test_forced_change_after_a_reset_from_old_password_to_a_password_of_their_ow
     assert client.get(reverse("students:home")).status_code == 200
 
 
+@pytest.mark.django_db
+def test_change_page_with_errors_summarises_them_instead_of_focusing_the_first_field(
+    client, student
+):
+    sign_in(client, student.username, "oldpass42")
+    fresh = client.get(reverse("students:password_change"))
+
+    refused = change_password(client, "oldpass42", CHOSEN, "something-else")
+
+    assert "autofocus" in fresh.text and 'id="form-errors"' not in fresh.text
+    assert "autofocus" not in refused.text
+    assert 'id="form-errors"' in refused.text
+    assert "Your password was not changed. Correct the 1 field marked below." in page_text(refused)
+    assert '<a href="#id_new_password2">New password again</a>' in refused.text
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_reset_ends_the_students_open_session(client, world, student, finish_requests):
     sign_in(client, student.username, "oldpass42")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from people.models import Student
 from regeneration.models import DefaultPasswordDisclosure
 from tests.factories import StudentFactory, UserFactory, lea_admin
-from tests.helpers import page_text, request_through_views
+from tests.helpers import current_nav_items, page_text, request_through_views
 
 
 def list_names(response) -> list[str]:
@@ -116,6 +116,16 @@ def test_header_links_to_people_for_lea_administrators_only(client, world):
 
     client.force_login(world.support)
     assert "People" not in page_text(client.get(reverse("catalog:index")))
+
+
+@pytest.mark.django_db
+def test_header_marks_people_as_the_current_page_on_people_pages(admin920_client, world):
+    student = world.students(world.psu920).first()
+
+    for url in (reverse("people:list"), reverse("people:detail", args=[student.pk])):
+        assert current_nav_items(admin920_client.get(url)) == ["People"]
+    reveal = admin920_client.post(reverse("people:reveal", args=[student.pk]))
+    assert current_nav_items(reveal) == ["People"]
 
 
 # Search, filters, pages -----------------------------------------------------------------------

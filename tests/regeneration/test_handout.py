@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from people.models import Student
 from regeneration.crypto import decrypt_default_password
+from regeneration.handout import handout_state
 from regeneration.models import DefaultPasswordDisclosure, RegenerationOutcome, RegenerationRequest
 from tests.conftest import ROOT
 from tests.factories import (
@@ -227,6 +228,28 @@ def test_request_page_offers_the_handout_to_its_requester_only(client, world, fi
         "Only the administrator who made this request, Pat "
         f"{world.admin920.last_name}, can download its students' passwords." in page_text(theirs)
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "processed", "state"),
+    [
+        (Status.QUEUED, 0, "pending"),
+        (Status.RUNNING, 5, "pending"),
+        (Status.COMPLETED, 17, "ready"),
+        (Status.COMPLETED_WITH_ERRORS, 3, "ready"),
+        (Status.COMPLETED, 0, "nothing"),
+        (Status.FAILED, 0, "failed"),
+    ],
+)
+def test_handout_state_follows_the_request_for_its_requester(world, status, processed, state):
+    regeneration = RegenerationRequestFactory(
+        requester=world.admin920, psu=world.psu920, status=status, processed_count=processed
+    )
+    colleague = lea_admin(UserFactory(username="admin920b"), world.psu920)
+
+    assert handout_state(regeneration, world.admin920) == state
+    assert handout_state(regeneration, colleague) == "requester_only"
 
 
 # Cards ---------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import re
 import time
 from datetime import timedelta
 
@@ -15,8 +17,8 @@ from regeneration import services
 from regeneration.crypto import decrypt_default_password
 from regeneration.models import RegenerationRequest
 from regeneration.tasks import task_run_request
-from tests.factories import RegenerationRequestFactory
-from tests.helpers import page_text
+from tests.factories import RegenerationRequestFactory, UserFactory, lea_admin
+from tests.helpers import current_nav_items, page_text
 
 Status = RegenerationRequest.Status
 VALID = {"psu_code": "920", "campus_codes": "", "grade_levels": ""}
@@ -250,6 +252,94 @@ def test_progress_reports_counts_from_the_database(admin920_client, world, setti
 
 
 @pytest.mark.django_db
+def test_progress_gives_start_and_finish_times_as_the_page_shows_them_and_the_handout_state(
+    admin920_client, world, settings
+):
+    settings.REGENERATION_CHUNK_SIZE = 5
+    regeneration = RegenerationRequestFactory(requester=world.admin920, psu=world.psu920)
+    url = reverse("regeneration:progress", args=[regeneration.pk])
+
+    def progress() -> dict:
+        data = admin920_client.get(url).json()
+        keys = ("started_at", "started_at_display", "finished_at", "finished_at_display")
+        return {k: data[k] for k in (*keys, "duration_seconds", "handout")}
+
+    assert progress() == {
+        "started_at": None,
+        "started_at_display": "—",
+        "finished_at": None,
+        "finished_at_display": "—",
+        "duration_seconds": None,
+        "handout": "pending",
+    }
+
+    services.request_start(request_id=regeneration.pk)
+    services.chunk_process_next(request_id=regeneration.pk)
+    running = progress()
+    regeneration.refresh_from_db()
+    assert running["started_at"] == regeneration.started_at.isoformat()
+    assert f"Started {running['started_at_display']} Finished —" in page_text(
+        admin920_client.get(regeneration.get_absolute_url())
+    )
+    assert (running["finished_at"], running["handout"]) == (None, "pending")
+
+    services.request_run(request_id=regeneration.pk, budget_seconds=60)
+    finished = progress()
+    regeneration.refresh_from_db()
+    assert finished["finished_at"] == regeneration.finished_at.isoformat()
+    assert finished["duration_seconds"] == round(regeneration.duration.total_seconds(), 1)
+    assert finished["handout"] == "ready"
+    page = page_text(admin920_client.get(regeneration.get_absolute_url()))
+    assert (
+        f"Started {finished['started_at_display']} "
+        f"Finished {finished['finished_at_display']}" in page
+    )
+    colleague = lea_admin(UserFactory(username="admin920b"), world.psu920)
+    admin920_client.force_login(colleague)
+    assert progress()["handout"] == "requester_only"
+
+
+@pytest.mark.django_db
+def test_request_page_of_a_running_request_holds_the_handout_and_notes_for_its_script(
+    admin920_client, world
+):
+    regeneration = RegenerationRequestFactory(
+        requester=world.admin920, psu=world.psu920, status=Status.RUNNING
+    )
+
+    html = admin920_client.get(regeneration.get_absolute_url()).text
+
+    def tag(attribute: str) -> str:
+        found = re.search(rf"<[a-z]+ {attribute}[^>]*>", html)
+        assert found, attribute
+        return found.group(0)
+
+    assert "hidden" not in tag('data-handout-state="pending"')
+    for state in ("ready", "failed", "nothing"):
+        assert tag(f'data-handout-state="{state}"').endswith(" hidden>")
+    csv_url = reverse("regeneration:handout_csv", args=[regeneration.pk])
+    assert html.index('data-handout-state="ready"') < html.index(f'href="{csv_url}"')
+    assert "<noscript> Reload the page to see the downloads.</noscript>" in html
+    assert "hidden" not in tag('data-students-note="pending"')
+    for state in ("finished", "none"):
+        assert tag(f'data-students-note="{state}"').endswith(" hidden>")
+
+
+@pytest.mark.django_db
+def test_header_marks_my_requests_on_request_pages_but_not_on_the_form_or_its_confirm_page(
+    admin920_client, world
+):
+    regeneration = RegenerationRequestFactory(requester=world.admin920, psu=world.psu920)
+    confirm = request_step(admin920_client)
+
+    assert current_nav_items(admin920_client.get(reverse("catalog:index"))) == ["Request catalog"]
+    assert current_nav_items(admin920_client.get(reverse("regeneration:new"))) == []
+    assert current_nav_items(admin920_client.get(confirm)) == []
+    for url in (reverse("regeneration:list"), regeneration.get_absolute_url()):
+        assert current_nav_items(admin920_client.get(url)) == ["My requests"]
+
+
+@pytest.mark.django_db
 def test_my_requests_lists_the_users_own_requests_newest_first(admin920_client, world):
     older = RegenerationRequestFactory(requester=world.admin920, psu=world.psu920)
     newer = RegenerationRequestFactory(
@@ -312,18 +402,33 @@ def test_the_sweep_resumes_a_request_whose_worker_died(world, settings, finish_r
     assert regeneration.outcomes.count() == 17
 
 
+@pytest.fixture
+def captured_logs():
+    """Every record logged during the test, as text. A handler of its own rather than
+    ``caplog``, which does not exist when pytest runs with ``-p no:logging``."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_no_plaintext_password_reaches_the_logs(
-    admin920_client, caplog, finish_requests, celery_worker
+    admin920_client, captured_logs, finish_requests, celery_worker
 ):
-    caplog.set_level(logging.DEBUG)
     confirm = request_step(admin920_client, reset_current_passwords="on")
 
     admin920_client.post(confirm)
     regeneration = finish_requests(RegenerationRequest.objects.get())
 
     assert regeneration.status == Status.COMPLETED
-    logs = caplog.text
+    logs = captured_logs.getvalue()
     if celery_worker is not None:
         logs += celery_worker.log_path.read_text()
     passwords = [
