@@ -271,7 +271,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = "regeneration"
+# The benchmark's workers take their own queue, so a running worker never takes their tasks.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="regeneration")
 CELERY_BEAT_SCHEDULE = {
     "sweep-regeneration-requests": {
         "task": "regeneration.sweep",

@@ -1,0 +1,314 @@
+"""``manage.py bench_regeneration --students N [--json PATH]``: the district-scale benchmark.
+
+It needs PostgreSQL (and, for the 1-against-2-workers figures, a Redis broker in
+CELERY_BROKER_URL). What each figure means is in the README ("Benchmark").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+
+from regeneration import benchmark as bench
+
+TARGETS = (
+    # figure, what it is compared with, at least (>=) or at most (<=) this
+    ("default_only_vs_floor", ">=", 0.7),
+    ("default_only_vs_naive", ">=", 10.0),
+    ("reset_force_vs_default_only", ">=", 0.7),
+    ("peak_rss_n_vs_tenth", "<=", 1.25),
+    ("request_p95_ms", "<", 150.0),
+    ("confirm_p95_ms", "<", 150.0),
+    ("count_p95_ms", "<", 500.0),
+)
+
+
+def _int_list(raw: str) -> list[int]:
+    return [int(value) for value in raw.split(",") if value.strip()]
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure a district-wide regeneration against the database's own limit: naive "
+        "save() per student, COPY + UPDATE floor, our request (default only, reset, reset + "
+        "force), peak memory at N and N/10, queries per chunk, page round trips, and with "
+        "full-strength hashing 1 Celery worker against 2. PostgreSQL only."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--students", type=int, help="students in the benchmark PSU")
+        parser.add_argument("--json", type=Path, help="also write the figures to this file")
+        parser.add_argument(
+            "--naive-sample", type=int, default=2000, help="students the naive baseline writes"
+        )
+        parser.add_argument(
+            "--floor-chunk-size",
+            type=int,
+            default=5000,
+            help="rows per COPY + UPDATE transaction of the floor (default 5000)",
+        )
+        parser.add_argument(
+            "--repeats", type=int, default=30, help="timed rounds of each page (default 30)"
+        )
+        parser.add_argument(
+            "--chunk-sizes",
+            type=_int_list,
+            default=[500, 1000, 2000, 5000],
+            help="chunk sizes for queries per chunk and throughput (comma-separated); "
+            "REGENERATION_CHUNK_SIZE is always added",
+        )
+        parser.add_argument(
+            "--hash-students",
+            type=int,
+            default=400,
+            help="students of the full-strength hashing run (0 skips it; needs a broker)",
+        )
+        parser.add_argument(
+            "--hash-workers",
+            type=_int_list,
+            default=[1, 2],
+            help="worker processes to compare when hashing at request time (default 1,2)",
+        )
+        # Internal: the fresh process that runs one request for the benchmark.
+        parser.add_argument("--child-run-request", type=int, help=argparse.SUPPRESS)
+        parser.add_argument("--child-result", type=Path, help=argparse.SUPPRESS)
+
+    def handle(self, *args, **options) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                "bench_regeneration measures PostgreSQL (COPY, UPDATE ... FROM, its planner); "
+                f"this database is {connection.vendor}. Set DATABASE_URL=postgres://..."
+            )
+        if options["child_run_request"]:
+            result = bench.child_run_request(request_id=options["child_run_request"])
+            options["child_result"].write_text(json.dumps(result))
+            return
+        if not options["students"] or options["students"] < 10:
+            raise CommandError("--students N is required, at least 10.")
+        previous_handler = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            figures = self._run(options)
+        finally:
+            signal.signal(signal.SIGTERM, previous_handler)
+        self._print(figures)
+        if options["json"]:
+            options["json"].write_text(json.dumps(figures, indent=2) + "\n")
+            self.stdout.write(f"Figures written to {options['json']}")
+
+    def _run(self, options) -> dict:
+        removed = bench.bench_leftovers_remove()
+        if removed:
+            self._say(f"Removed {removed} benchmark PSU(s) left by an earlier, killed run.")
+        children: list = []
+        data = bench.BenchData(admin=bench.bench_admin_create())
+        try:
+            return self._measure(data, options, children)
+        finally:
+            for child in list(children):
+                bench.stop_process(child)
+            self._say("Removing the benchmark's data ...")
+            bench.bench_data_remove(data)
+
+    def _measure(self, data: bench.BenchData, options, children: list) -> dict:
+        n = options["students"]
+        hash_n = options["hash_students"] if not settings.CELERY_TASK_ALWAYS_EAGER else 0
+        chunk_size = settings.REGENERATION_CHUNK_SIZE
+        figures: dict = {
+            "students": n,
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "chunk_size": chunk_size,
+            "floor_chunk_size": options["floor_chunk_size"],
+            "machine": bench.machine_info(),
+        }
+        self._say(f"Creating a benchmark PSU of {n:,} students ...")
+        psu = bench.bench_psu_create(admin=data.admin, students=n, label=f"{n} students")
+        data.psus.append(psu)
+        figures["campuses"] = len(psu.campus_codes)
+        bench.tables_settle()
+
+        self._say("Naive baseline: save() per student ...")
+        naive = bench.measure_naive(psu, sample=min(n, options["naive_sample"]))
+        figures.update(naive_per_s=naive["per_s"], naive_sample=naive["students"])
+
+        bench.tables_settle()
+        self._say("Floor: COPY into a temporary table + UPDATE ... FROM ...")
+        figures["floor_per_s"] = bench.measure_floor(psu, chunk_size=options["floor_chunk_size"])[
+            "per_s"
+        ]
+
+        self._say("Pages: Request, confirm page, Confirm, and the count ...")
+        bench.tables_settle()
+        pages = bench.measure_pages(psu, data.admin, repeats=options["repeats"])
+        figures.update(pages)
+
+        tenth = psu.campus_share(0.1)
+        figures["tenth_students"] = self._tenth_size(psu, tenth)
+        runs = {}
+        for name, reset, force in (
+            ("default_only", False, False),
+            ("reset", True, False),
+            ("reset_force", True, True),
+        ):
+            for scope, codes in (("", None), ("_tenth", tenth)):
+                self._say(f"Our request, {name.replace('_', ' ')}{scope.replace('_', ' ')} ...")
+                bench.tables_settle()
+                runs[name + scope] = bench.measure_request(
+                    psu, data.admin, reset=reset, force=force, campus_codes=codes, children=children
+                )
+        for name in ("default_only", "reset", "reset_force"):
+            figures[f"{name}_per_s"] = runs[name]["per_s"]
+            figures[f"{name}_seconds"] = runs[name]["seconds"]
+            figures[f"{name}_peak_rss_mb"] = runs[name]["peak_rss_mb"]
+            figures[f"{name}_peak_rss_mb_tenth"] = runs[name + "_tenth"]["peak_rss_mb"]
+        figures["peak_rss_mb"] = max(
+            runs[name]["peak_rss_mb"] for name in runs if "tenth" not in name
+        )
+        figures["peak_rss_mb_tenth"] = max(
+            runs[name]["peak_rss_mb"] for name in runs if "tenth" in name
+        )
+        figures["rss_before_task_mb"] = runs["default_only"]["rss_before_mb"]
+
+        sizes = sorted({*options["chunk_sizes"], chunk_size})
+        self._say(f"Queries per chunk and throughput at chunk sizes {sizes} ...")
+        sweep = bench.measure_chunk_sizes(psu, data.admin, sizes=sizes, campus_codes=tenth)
+        figures["chunk_size_sweep"] = sweep
+        per_size = {row["chunk_size"]: row["queries_per_chunk_max"] for row in sweep}
+        figures["queries_per_chunk"] = per_size[chunk_size]
+        figures["queries_per_chunk_constant"] = all(
+            row["queries_per_chunk_min"] == row["queries_per_chunk_max"] == per_size[chunk_size]
+            for row in sweep
+        )
+
+        figures["hashed"] = None
+        if hash_n:
+            self._say(f"Full-strength hashing at request time, {hash_n} students ...")
+            hashed_psu = bench.bench_psu_create(
+                admin=data.admin, students=hash_n, label="hashed", seed=2
+            )
+            data.psus.append(hashed_psu)
+            figures["hashed"] = bench.measure_hashed_workers(
+                hashed_psu, data.admin, worker_counts=options["hash_workers"], children=children
+            )
+        elif settings.CELERY_TASK_ALWAYS_EAGER:
+            figures["hashed_skipped"] = "no CELERY_BROKER_URL: real workers need a broker"
+        figures.update(_ratios(figures))
+        figures["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        figures["load_average_after"] = bench.machine_info()["load_average"]
+        return figures
+
+    def _tenth_size(self, psu: bench.BenchPSU, codes: list[str]) -> int:
+        from people.models import Student
+
+        return Student.objects.filter(psu_id=psu.psu_id, campus__code__in=codes).count()
+
+    def _say(self, message: str) -> None:
+        self.stdout.write(message)
+        self.stdout.flush()
+
+    def _print(self, f: dict) -> None:
+        m = f["machine"]
+        lines = [
+            "",
+            f"bench_regeneration: {f['students']:,} students in {f['campuses']} campuses, "
+            f"chunk size {f['chunk_size']:,}",
+            f"machine: {m['nproc']} x {m['cpu_model']}, {m['ram_gb']} GB RAM, PostgreSQL "
+            f"{m['postgresql']}, Python {m['python']}, load average before {m['load_average']}"
+            f" after {f['load_average_after']}",
+            "",
+            f"{'figure':<50} {'value':>14}",
+            f"{'-' * 50} {'-' * 14}",
+        ]
+        rows = [
+            (
+                f"naive save() per student ({f['naive_sample']:,} sampled), students/s",
+                "naive_per_s",
+            ),
+            (
+                f"floor: COPY + UPDATE ... FROM, chunks of {f['floor_chunk_size']:,}, students/s",
+                "floor_per_s",
+            ),
+            ("our request, default only, students/s", "default_only_per_s"),
+            ("our request, reset, students/s", "reset_per_s"),
+            ("our request, reset + force, students/s", "reset_force_per_s"),
+            (f"peak RSS of the task process at N ({f['students']:,}), MB", "peak_rss_mb"),
+            (
+                f"peak RSS of the task process at N/10 ({f['tenth_students']:,}), MB",
+                "peak_rss_mb_tenth",
+            ),
+            ("  (RSS of that process before the task ran, MB)", "rss_before_task_mb"),
+            ("queries per chunk", "queries_per_chunk"),
+            ("Request (form POST) p50 ms", "request_p50_ms"),
+            ("Request (form POST) p95 ms", "request_p95_ms"),
+            ("confirm page (GET, with counts) p50 ms", "confirm_page_p50_ms"),
+            ("confirm page (GET, with counts) p95 ms", "confirm_page_p95_ms"),
+            ("Confirm (POST) p50 ms", "confirm_p50_ms"),
+            ("Confirm (POST) p95 ms", "confirm_p95_ms"),
+            ("confirm page's count (match_counts) p50 ms", "count_p50_ms"),
+            ("confirm page's count (match_counts) p95 ms", "count_p95_ms"),
+        ]
+        lines += [f"{label:<50} {_fmt(f[key]):>14}" for label, key in rows]
+        lines += ["", f"{'chunk size':>10} {'queries/chunk':>14} {'students/s':>12}"]
+        lines += [
+            f"{row['chunk_size']:>10,} {_range(row):>14} {_fmt(row['per_s']):>12}"
+            for row in f["chunk_size_sweep"]
+        ]
+        if f.get("hashed"):
+            lines += ["", "full-strength hashing at request time (reset):"]
+            lines += [
+                f"  {row['workers']} worker process(es): {row['students']} students in "
+                f"{row['seconds']:.1f} s = {row['per_s']:.2f} students/s"
+                for row in f["hashed"]
+            ]
+        elif f.get("hashed_skipped"):
+            lines += ["", f"full-strength hashing: skipped ({f['hashed_skipped']})"]
+        lines += ["", f"{'target':<50} {'measured':>14}  met"]
+        for name, op, bound in TARGETS:
+            lines.append(
+                f"{name + ' ' + op + ' ' + _fmt(bound):<50} {_fmt(f[name]):>14}  "
+                f"{'yes' if f['targets_met'][name] else 'NO'}"
+            )
+        lines.append(
+            f"{'queries per chunk constant across chunk sizes':<50} "
+            f"{'':>14}  {'yes' if f['queries_per_chunk_constant'] else 'NO'}"
+        )
+        lines.append(f"Confirm's dispatch during the page timings: {f['dispatch']}")
+        self.stdout.write("\n".join(lines))
+
+
+def _ratios(f: dict) -> dict:
+    ratios = {
+        "default_only_vs_floor": f["default_only_per_s"] / f["floor_per_s"],
+        "default_only_vs_naive": f["default_only_per_s"] / f["naive_per_s"],
+        "reset_force_vs_default_only": f["reset_force_per_s"] / f["default_only_per_s"],
+        "peak_rss_n_vs_tenth": f["peak_rss_mb"] / f["peak_rss_mb_tenth"],
+    }
+    values = {**f, **ratios}
+    met = {
+        name: (values[name] >= bound if op == ">=" else values[name] <= bound)
+        if op in (">=", "<=")
+        else values[name] < bound
+        for name, op, bound in TARGETS
+    }
+    return {**ratios, "targets_met": met}
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _range(row: dict) -> str:
+    low, high = row["queries_per_chunk_min"], row["queries_per_chunk_max"]
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt  # so that the benchmark's data is removed on SIGTERM too
