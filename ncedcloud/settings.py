@@ -282,6 +282,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # Regeneration.
 REGENERATION_CHUNK_SIZE = env.int("REGENERATION_CHUNK_SIZE", default=2000)
+# Chunks a task runs at once on PostgreSQL, each in a thread with its own database connection
+# (so a worker process holds this many connections while it runs a request).
+REGENERATION_PARALLEL_CHUNKS = env.int("REGENERATION_PARALLEL_CHUNKS", default=2)
 REGENERATION_TASK_BUDGET_SECONDS = env.float("REGENERATION_TASK_BUDGET_SECONDS", default=20.0)
 REGENERATION_STALE_AFTER_SECONDS = env.int("REGENERATION_STALE_AFTER_SECONDS", default=60)
 REGENERATION_HASH_AT_REQUEST_TIME = env.bool("REGENERATION_HASH_AT_REQUEST_TIME", default=False)
