@@ -492,6 +492,9 @@ def _write_staged(
 
 
 def _stage(cursor, staged: list[tuple]) -> None:
+    """Put the chunk's rows in this session's staging table. Commit empties the table (on
+    PostgreSQL), but it is emptied here too: chunks run inside one outer transaction (as in
+    tests) would otherwise write the chunk before again."""
     columns = "(student_id, token, login)"
     if connection.vendor == "postgresql":
         cursor.execute(
@@ -499,6 +502,7 @@ def _stage(cursor, staged: list[tuple]) -> None:
             "(student_id bigint PRIMARY KEY, token text NOT NULL, login text) "
             "ON COMMIT DELETE ROWS"
         )
+        cursor.execute(f"DELETE FROM {STAGE_TABLE}")
         copy_sql = f"COPY {STAGE_TABLE} {columns} FROM STDIN"
         with _logged(cursor, copy_sql), cursor.cursor.copy(copy_sql) as copy:
             for row in staged:

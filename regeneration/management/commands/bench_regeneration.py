@@ -134,8 +134,14 @@ class Command(BaseCommand):
         bench.tables_settle()
 
         self._say("Naive baseline: save() per student ...")
-        naive = bench.measure_naive(psu, sample=min(n, options["naive_sample"]))
-        figures.update(naive_per_s=naive["per_s"], naive_sample=naive["students"])
+        sample = min(n // 2, options["naive_sample"])
+        naive = bench.measure_naive(psu, sample=sample)
+        atomic = bench.measure_naive(psu, sample=sample, skip=sample, atomic=True)
+        figures.update(
+            naive_per_s=naive["per_s"],
+            naive_one_transaction_per_s=atomic["per_s"],
+            naive_sample=naive["students"],
+        )
 
         bench.tables_settle()
         self._say("Floor: COPY into a temporary table + UPDATE ... FROM ...")
