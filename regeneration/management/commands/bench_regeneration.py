@@ -233,8 +233,12 @@ class Command(BaseCommand):
         ]
         rows = [
             (
-                f"naive save() per student ({f['naive_sample']:,} sampled), students/s",
+                f"naive save() per student, autocommit ({f['naive_sample']:,}), students/s",
                 "naive_per_s",
+            ),
+            (
+                "naive save() per student, one transaction, students/s",
+                "naive_one_transaction_per_s",
             ),
             (
                 f"floor: COPY + UPDATE ... FROM, chunks of {f['floor_chunk_size']:,}, students/s",
@@ -260,7 +264,12 @@ class Command(BaseCommand):
             ("confirm page's count (match_counts) p95 ms", "count_p95_ms"),
         ]
         lines += [f"{label:<50} {_fmt(f[key]):>14}" for label, key in rows]
-        lines += ["", f"{'chunk size':>10} {'queries/chunk':>14} {'students/s':>12}"]
+        lines += [
+            "",
+            "queries per chunk at each chunk size (default only over N/10, one lane, queries",
+            "captured; its students/s show per-chunk overhead, not the request's speed):",
+            f"{'chunk size':>10} {'queries/chunk':>14} {'students/s':>12}",
+        ]
         lines += [
             f"{row['chunk_size']:>10,} {_range(row):>14} {_fmt(row['per_s']):>12}"
             for row in f["chunk_size_sweep"]
@@ -291,7 +300,9 @@ class Command(BaseCommand):
 def _ratios(f: dict) -> dict:
     ratios = {
         "default_only_vs_floor": f["default_only_per_s"] / f["floor_per_s"],
-        "default_only_vs_naive": f["default_only_per_s"] / f["naive_per_s"],
+        # Against the faster of the two naive figures, so the margin is not flattered.
+        "default_only_vs_naive": f["default_only_per_s"]
+        / max(f["naive_per_s"], f["naive_one_transaction_per_s"]),
         "reset_force_vs_default_only": f["reset_force_per_s"] / f["default_only_per_s"],
         "peak_rss_n_vs_tenth": f["peak_rss_mb"] / f["peak_rss_mb_tenth"],
     }
