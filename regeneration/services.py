@@ -205,9 +205,9 @@ def chunks_run(*, request_id: int, deadline: float) -> bool:
     in this thread.
     """
     stop = threading.Event()
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    lanes = settings.REGENERATION_PARALLEL_CHUNKS
+    if lanes <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
         return _lane_run(request_id, deadline, stop)
-    lanes = max(1, settings.REGENERATION_PARALLEL_CHUNKS)
     with ThreadPoolExecutor(lanes, thread_name_prefix=f"request-{request_id}") as pool:
         futures = [pool.submit(_lane_thread, request_id, deadline, stop) for _ in range(lanes)]
         try:
