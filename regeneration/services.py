@@ -402,7 +402,7 @@ def _process_locked_chunk(chunk: RegenerationChunk) -> ChunkResult | None:
     return ChunkResult(changed=len(staged), reset=reset, failed=len(failures))
 
 
-@sensitive_variables("previous", "new_passwords")
+@sensitive_variables("decrypted", "readable", "previous", "new_passwords", "new_password")
 def _new_credentials(rows, *, reset: bool) -> tuple[list[tuple], list[tuple[int, str]]]:
     """New encrypted defaults (and login credentials) for the rows; students whose current
     default cannot be decrypted are left unchanged and reported. The whole chunk is
