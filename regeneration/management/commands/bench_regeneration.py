@@ -18,6 +18,12 @@ from django.db import connection
 
 from regeneration import benchmark as bench
 
+KINDS = (
+    # name, reset current passwords, force password change
+    ("default_only", False, False),
+    ("reset", True, False),
+    ("reset_force", True, True),
+)
 TARGETS = (
     # figure, what it is compared with, at least (>=) or at most (<=) this
     ("default_only_vs_floor", ">=", 0.7),
@@ -118,12 +124,11 @@ class Command(BaseCommand):
 
     def _measure(self, data: bench.BenchData, options, children: list) -> dict:
         n = options["students"]
-        hash_n = options["hash_students"] if not settings.CELERY_TASK_ALWAYS_EAGER else 0
-        chunk_size = settings.REGENERATION_CHUNK_SIZE
         figures: dict = {
             "students": n,
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "chunk_size": chunk_size,
+            "chunk_size": settings.REGENERATION_CHUNK_SIZE,
+            "parallel_chunks": settings.REGENERATION_PARALLEL_CHUNKS,
             "floor_chunk_size": options["floor_chunk_size"],
             "machine": bench.machine_info(),
         }
@@ -131,88 +136,90 @@ class Command(BaseCommand):
         psu = bench.bench_psu_create(admin=data.admin, students=n, label=f"{n} students")
         data.psus.append(psu)
         figures["campuses"] = len(psu.campus_codes)
-        bench.tables_settle()
-
-        self._say("Naive baseline: save() per student ...")
-        sample = min(n // 2, options["naive_sample"])
-        naive = bench.measure_naive(psu, sample=sample)
-        atomic = bench.measure_naive(psu, sample=sample, skip=sample, atomic=True)
-        figures.update(
-            naive_per_s=naive["per_s"],
-            naive_one_transaction_per_s=atomic["per_s"],
-            naive_sample=naive["students"],
-        )
-
-        bench.tables_settle()
-        self._say("Floor: COPY into a temporary table + UPDATE ... FROM ...")
-        figures["floor_per_s"] = bench.measure_floor(psu, chunk_size=options["floor_chunk_size"])[
-            "per_s"
-        ]
-
+        figures.update(self._reference_points(psu, options))
         self._say("Pages: Request, confirm page, Confirm, and the count ...")
         bench.tables_settle()
-        pages = bench.measure_pages(psu, data.admin, repeats=options["repeats"])
-        figures.update(pages)
-
-        tenth = psu.campus_share(0.1)
-        figures["tenth_students"] = self._tenth_size(psu, tenth)
-        runs = {}
-        for name, reset, force in (
-            ("default_only", False, False),
-            ("reset", True, False),
-            ("reset_force", True, True),
-        ):
-            for scope, codes in (("", None), ("_tenth", tenth)):
-                self._say(f"Our request, {name.replace('_', ' ')}{scope.replace('_', ' ')} ...")
-                bench.tables_settle()
-                runs[name + scope] = bench.measure_request(
-                    psu, data.admin, reset=reset, force=force, campus_codes=codes, children=children
-                )
-        for name in ("default_only", "reset", "reset_force"):
-            figures[f"{name}_per_s"] = runs[name]["per_s"]
-            figures[f"{name}_seconds"] = runs[name]["seconds"]
-            figures[f"{name}_peak_rss_mb"] = runs[name]["peak_rss_mb"]
-            figures[f"{name}_peak_rss_mb_tenth"] = runs[name + "_tenth"]["peak_rss_mb"]
-        figures["peak_rss_mb"] = max(
-            runs[name]["peak_rss_mb"] for name in runs if "tenth" not in name
-        )
-        figures["peak_rss_mb_tenth"] = max(
-            runs[name]["peak_rss_mb"] for name in runs if "tenth" in name
-        )
-        figures["rss_before_task_mb"] = runs["default_only"]["rss_before_mb"]
-
-        sizes = sorted({*options["chunk_sizes"], chunk_size})
-        self._say(f"Queries per chunk and throughput at chunk sizes {sizes} ...")
-        sweep = bench.measure_chunk_sizes(psu, data.admin, sizes=sizes, campus_codes=tenth)
-        figures["chunk_size_sweep"] = sweep
-        per_size = {row["chunk_size"]: row["queries_per_chunk_max"] for row in sweep}
-        figures["queries_per_chunk"] = per_size[chunk_size]
-        figures["queries_per_chunk_constant"] = all(
-            row["queries_per_chunk_min"] == row["queries_per_chunk_max"] == per_size[chunk_size]
-            for row in sweep
-        )
-
-        figures["hashed"] = None
-        if hash_n:
-            self._say(f"Full-strength hashing at request time, {hash_n} students ...")
-            hashed_psu = bench.bench_psu_create(
-                admin=data.admin, students=hash_n, label="hashed", seed=2
-            )
-            data.psus.append(hashed_psu)
-            figures["hashed"] = bench.measure_hashed_workers(
-                hashed_psu, data.admin, worker_counts=options["hash_workers"], children=children
-            )
-        elif settings.CELERY_TASK_ALWAYS_EAGER:
-            figures["hashed_skipped"] = "no CELERY_BROKER_URL: real workers need a broker"
+        figures.update(bench.measure_pages(psu, data.admin, repeats=options["repeats"]))
+        figures.update(self._our_requests(psu, data.admin, children))
+        figures.update(self._chunk_sweep(psu, data.admin, options))
+        figures.update(self._hashed(data, options, children))
         figures.update(_ratios(figures))
         figures["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         figures["load_average_after"] = bench.machine_info()["load_average"]
         return figures
 
-    def _tenth_size(self, psu: bench.BenchPSU, codes: list[str]) -> int:
-        from people.models import Student
+    def _reference_points(self, psu: bench.BenchPSU, options) -> dict:
+        bench.tables_settle()
+        self._say("Naive baseline: save() per student ...")
+        sample = min(psu.students // 2, options["naive_sample"])
+        naive = bench.measure_naive(psu, sample=sample)
+        atomic = bench.measure_naive(psu, sample=sample, skip=sample, atomic=True)
+        bench.tables_settle()
+        self._say("Floor: COPY into a temporary table + UPDATE ... FROM ...")
+        floor = bench.measure_floor(psu, chunk_size=options["floor_chunk_size"])
+        return {
+            "naive_per_s": naive["per_s"],
+            "naive_one_transaction_per_s": atomic["per_s"],
+            "naive_sample": naive["students"],
+            "floor_per_s": floor["per_s"],
+        }
 
-        return Student.objects.filter(psu_id=psu.psu_id, campus__code__in=codes).count()
+    def _our_requests(self, psu: bench.BenchPSU, admin, children: list) -> dict:
+        """Each kind of request over the whole PSU and over a tenth of its campuses, each in
+        a fresh process."""
+        tenth = psu.campus_share(0.1)
+        runs = {}
+        for name, reset, force in KINDS:
+            for scope, codes in (("", None), ("_tenth", tenth)):
+                self._say(f"Our request, {name.replace('_', ' ')}{scope.replace('_', ' ')} ...")
+                bench.tables_settle()
+                runs[name + scope] = bench.measure_request(
+                    psu, admin, reset=reset, force=force, campus_codes=codes, children=children
+                )
+        figures = {"tenth_students": runs["default_only_tenth"]["students"]}
+        for name, _, _ in KINDS:
+            figures[f"{name}_per_s"] = runs[name]["per_s"]
+            figures[f"{name}_seconds"] = runs[name]["seconds"]
+            figures[f"{name}_peak_rss_mb"] = runs[name]["peak_rss_mb"]
+            figures[f"{name}_peak_rss_mb_tenth"] = runs[name + "_tenth"]["peak_rss_mb"]
+        figures["peak_rss_mb"] = max(runs[name]["peak_rss_mb"] for name, _, _ in KINDS)
+        figures["peak_rss_mb_tenth"] = max(
+            runs[name + "_tenth"]["peak_rss_mb"] for name, _, _ in KINDS
+        )
+        figures["rss_before_task_mb"] = runs["default_only"]["rss_before_mb"]
+        return figures
+
+    def _chunk_sweep(self, psu: bench.BenchPSU, admin, options) -> dict:
+        chunk_size = settings.REGENERATION_CHUNK_SIZE
+        sizes = sorted({*options["chunk_sizes"], chunk_size})
+        self._say(f"Queries per chunk at chunk sizes {sizes} ...")
+        sweep = bench.measure_chunk_sizes(
+            psu, admin, sizes=sizes, campus_codes=psu.campus_share(0.1)
+        )
+        per_size = {row["chunk_size"]: row["queries_per_chunk_max"] for row in sweep}
+        return {
+            "chunk_size_sweep": sweep,
+            "queries_per_chunk": per_size[chunk_size],
+            "queries_per_chunk_constant": all(
+                row["queries_per_chunk_min"] == row["queries_per_chunk_max"] == per_size[chunk_size]
+                for row in sweep
+            ),
+        }
+
+    def _hashed(self, data: bench.BenchData, options, children: list) -> dict:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            return {"hashed": None, "hashed_skipped": "no CELERY_BROKER_URL: real workers need one"}
+        if not options["hash_students"]:
+            return {"hashed": None, "hashed_skipped": "--hash-students 0"}
+        n = options["hash_students"]
+        self._say(f"Full-strength hashing at request time, {n} students ...")
+        psu = bench.bench_psu_create(admin=data.admin, students=n, label="hashed", seed=2)
+        data.psus.append(psu)
+        return {
+            "hashed": bench.measure_hashed_workers(
+                psu, data.admin, worker_counts=options["hash_workers"], children=children
+            )
+        }
 
     def _say(self, message: str) -> None:
         self.stdout.write(message)
