@@ -212,6 +212,21 @@ def _rows_remove(*, psu_ids: list[int], user_ids: list[int]) -> None:
         cursor.execute(f"DELETE FROM {table[User]} WHERE id = ANY(%s)", [user_ids])
 
 
+def students_rewrite_once(psu: BenchPSU) -> None:
+    """Rewrite every student of the PSU once, then vacuum: the table is then as a district
+    that has run requests before has it, with the old row versions' pages free. A freshly
+    loaded table is full, so whichever timed pass came first would pay alone for growing
+    the table by a whole copy of its rows (the floor ran 30% slower that way)."""
+    table = connection.ops.quote_name(Student._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET default_password_set_at = default_password_set_at "
+            "WHERE psu_id = %s",
+            [psu.psu_id],
+        )
+    tables_settle()
+
+
 def tables_settle() -> None:
     """Start every timed phase from the same state: dead row versions of the previous phase
     vacuumed, statistics fresh, and (where the role may) a checkpoint just taken, so each
@@ -392,6 +407,7 @@ def child_environment(*, eager: bool, **extra: str) -> dict[str, str]:
         "REGENERATION_CHUNK_SIZE": str(settings.REGENERATION_CHUNK_SIZE),
         "REGENERATION_HASHED_CHUNK_SIZE": str(settings.REGENERATION_HASHED_CHUNK_SIZE),
         "EMAIL_URL": "dummymail://",
+        "LOG_LEVEL": "ERROR",  # keep the benchmark's own output readable
         **extra,
     }
     if eager:

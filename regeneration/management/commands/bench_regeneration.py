@@ -136,6 +136,7 @@ class Command(BaseCommand):
         psu = bench.bench_psu_create(admin=data.admin, students=n, label=f"{n} students")
         data.psus.append(psu)
         figures["campuses"] = len(psu.campus_codes)
+        bench.students_rewrite_once(psu)
         self._say("Pages: Request, confirm page, Confirm, and the count ...")
         bench.tables_settle()
         figures.update(bench.measure_pages(psu, data.admin, repeats=options["repeats"]))
