@@ -215,7 +215,7 @@ def _rows_remove(*, psu_ids: list[int], user_ids: list[int]) -> None:
 def students_rewrite(psu: BenchPSU, *, passes: int = 2) -> None:
     """Rewrite every student of the PSU ``passes`` times, vacuuming after each: the table
     and its indexes are then as a district that has run requests before has them. On a
-    freshly loaded table the first full rewrite is about 25% slower than every later one
+    freshly loaded table the first full rewrite is 17-25% slower than every later one
     (the indexes grow into new pages; later passes reuse what VACUUM freed), so whichever
     timed pass came first would pay alone for it. Measured pass by pass over 18 alternating
     passes: from the second on, the floor's and our speeds hold steady."""
