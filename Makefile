@@ -48,5 +48,11 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## The district-scale benchmark: needs DATABASE_URL (PostgreSQL), and CELERY_BROKER_URL (Redis)
+## for the hashing part. See README.md, "Benchmark".
+STUDENTS ?= 160000
+bench: $(STAMP)
+	$(BIN)/python manage.py bench_regeneration --students $(STUDENTS) --json var/bench.json
+
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache node_modules test-artifacts

@@ -280,7 +280,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = "regeneration"
+# The benchmark's workers take their own queue, so a running worker never takes their tasks.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="regeneration")
 CELERY_BEAT_SCHEDULE = {
     "sweep-regeneration-requests": {
         "task": "regeneration.sweep",
@@ -290,6 +291,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # Regeneration.
 REGENERATION_CHUNK_SIZE = env.int("REGENERATION_CHUNK_SIZE", default=2000)
+# Chunks a task runs at once on PostgreSQL, each in a thread with its own database connection
+# (so a worker process holds this many connections while it runs a request).
+REGENERATION_PARALLEL_CHUNKS = env.int("REGENERATION_PARALLEL_CHUNKS", default=2)
 REGENERATION_TASK_BUDGET_SECONDS = env.float("REGENERATION_TASK_BUDGET_SECONDS", default=20.0)
 REGENERATION_STALE_AFTER_SECONDS = env.int("REGENERATION_STALE_AFTER_SECONDS", default=60)
 REGENERATION_HASH_AT_REQUEST_TIME = env.bool("REGENERATION_HASH_AT_REQUEST_TIME", default=False)

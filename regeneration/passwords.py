@@ -1,10 +1,11 @@
 """The password policy for generated default passwords.
 
-Every password comes from ``secrets`` (the operating system's CSPRNG) and holds nothing a
-child can misread: random characters never include 0, O, o, 1, l, I or i; word passwords
-are small-letter words (the middle tier capitalises the first, and no word starts with i, l
-or o, so there is never a capital I, L or O) followed by digits 2 to 9, so every l, i and o
-in them can only be that letter. Each grade gets a format a student of that age can type:
+Every password comes from ``secrets`` (the operating system's CSPRNG: ``secrets.token_bytes``,
+every word, digit and symbol drawn uniformly) and holds nothing a child can misread: random
+characters never include 0, O, o, 1, l, I or i; word passwords are small-letter words (the
+middle tier capitalises the first, and no word starts with i, l or o, so there is never a
+capital I, L or O) followed by digits 2 to 9, so every l, i and o in them can only be that
+letter. Each grade gets a format a student of that age can type:
 
 - early (grades -5 to -1 for pre-K, 0 for kindergarten, 1 and 2): two words and two
   digits, all small letters, like ``sunfrog47``: 22.0 bits.
@@ -30,6 +31,7 @@ from __future__ import annotations
 import math
 import secrets
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -301,6 +303,49 @@ WORDS: tuple[str, ...] = (
 )
 
 
+class _UniformDraw:
+    """Uniform, independent draws from ``size`` choices, for many passwords at once.
+
+    One ``secrets.token_bytes`` call fills a whole batch; bytes at or above the largest multiple of
+    ``size`` below 256 are rejected (dropped by ``bytes.translate`` in C) so every choice stays
+    exactly equally likely, as with ``secrets.choice``; the rest map to ``byte % size``. This
+    is ``secrets.choice`` without a system call and a Python-level loop per character, which
+    made generation the largest cost of a district-wide request.
+    """
+
+    def __init__(self, size: int) -> None:
+        if not 1 <= size <= 256:
+            raise ValueError("A draw chooses among 1 to 256 values.")
+        limit = 256 - 256 % size
+        self._table = bytes(b % size if b < limit else 0 for b in range(256))
+        self._rejected = bytes(range(limit, 256))
+        self._acceptance = limit / 256
+
+    def indices(self, count: int) -> bytes:
+        """``count`` choices, each a byte value in ``range(size)``."""
+        drawn = b""
+        while len(drawn) < count:
+            missing = count - len(drawn)
+            raw = secrets.token_bytes(int(missing / self._acceptance) + 8)
+            drawn += raw.translate(self._table, self._rejected)
+        return drawn[:count]
+
+
+@cache
+def _draw(size: int) -> _UniformDraw:
+    return _UniformDraw(size)
+
+
+def _symbols(alphabet: str, count: int) -> str:
+    """``count`` characters, each drawn uniformly from ``alphabet`` (ASCII)."""
+    return _draw(len(alphabet)).indices(count).translate(_symbol_table(alphabet)).decode("ascii")
+
+
+@cache
+def _symbol_table(alphabet: str) -> bytes:
+    return alphabet.encode("ascii").ljust(256, b"?")
+
+
 @dataclass(frozen=True)
 class PasswordTier:
     """One format: ``words`` words then ``digits`` digits, or ``length`` random symbols."""
@@ -314,12 +359,21 @@ class PasswordTier:
     example: str = field(default="", compare=False)
 
     def generate(self) -> str:
+        return self.generate_many(1)[0]
+
+    def generate_many(self, count: int) -> list[str]:
+        """``count`` independent passwords of this format."""
         if self.length:
-            return _random_mixed(self.length)
-        words = [secrets.choice(WORDS) for _ in range(self.words)]
-        if self.capitalize:
-            words[0] = words[0].capitalize()
-        return "".join(words) + "".join(secrets.choice(DIGITS) for _ in range(self.digits))
+            return _random_mixed(self.length, count)
+        words = [WORDS[i] for i in _draw(len(WORDS)).indices(count * self.words)]
+        digits = _symbols(DIGITS, count * self.digits)
+        passwords = []
+        for n in range(count):
+            chosen = words[n * self.words : (n + 1) * self.words]
+            if self.capitalize and chosen:
+                chosen[0] = chosen[0].capitalize()
+            passwords.append("".join(chosen) + digits[n * self.digits : (n + 1) * self.digits])
+        return passwords
 
     def entropy_bits(self) -> float:
         if self.length:
@@ -327,15 +381,25 @@ class PasswordTier:
         return self.words * math.log2(len(WORDS)) + self.digits * math.log2(len(DIGITS))
 
 
-def _random_mixed(length: int) -> str:
-    while True:
-        candidate = "".join(secrets.choice(SYMBOLS) for _ in range(length))
-        if (
-            any(c in UPPER for c in candidate)
-            and any(c in LOWER for c in candidate)
-            and any(c in DIGITS for c in candidate)
-        ):
-            return candidate
+_UPPER_SET, _LOWER_SET, _DIGIT_SET = frozenset(UPPER), frozenset(LOWER), frozenset(DIGITS)
+
+
+def _random_mixed(length: int, count: int) -> list[str]:
+    """``count`` strings of ``length`` symbols holding a capital, a small letter and a digit:
+    uniform strings, those lacking a class drawn again (so uniform over the valid ones)."""
+    passwords: list[str] = []
+    while len(passwords) < count:
+        missing = count - len(passwords)
+        drawn = _symbols(SYMBOLS, missing * length)
+        for n in range(missing):
+            candidate = drawn[n * length : (n + 1) * length]
+            if not (
+                _UPPER_SET.isdisjoint(candidate)
+                or _LOWER_SET.isdisjoint(candidate)
+                or _DIGIT_SET.isdisjoint(candidate)
+            ):
+                passwords.append(candidate)
+    return passwords
 
 
 def _mixed_count(length: int) -> int:
@@ -400,9 +464,32 @@ def _common_passwords() -> frozenset[str]:
 def generate_default_password(*, grade: str, previous: str | None = None) -> str:
     """A new default password for a student of ``grade``, never equal to ``previous`` and
     never one of Django's 20,000 common passwords."""
-    tier = tier_for_grade(grade)
+    return generate_default_passwords(grades=[grade], previous=[previous])[0]
+
+
+def generate_default_passwords(
+    *, grades: Sequence[str], previous: Sequence[str | None]
+) -> list[str]:
+    """``generate_default_password`` for many students at once (same rules, same odds):
+    position ``i`` is for a student of ``grades[i]`` whose current password is
+    ``previous[i]``. Students of one tier are drawn together."""
+    if len(grades) != len(previous):
+        raise ValueError("grades and previous must be as long as each other.")
     common = _common_passwords()
-    while True:
-        candidate = tier.generate()
-        if candidate != previous and candidate.lower() not in common:
-            return candidate
+    passwords: list[str] = [""] * len(grades)
+    tier_of = {grade: tier_for_grade(grade) for grade in set(grades)}
+    by_tier: dict[PasswordTier, list[int]] = {}
+    for position, grade in enumerate(grades):
+        by_tier.setdefault(tier_of[grade], []).append(position)
+    for tier, positions in by_tier.items():
+        while positions:
+            retry = []
+            for position, candidate in zip(
+                positions, tier.generate_many(len(positions)), strict=True
+            ):
+                if candidate == previous[position] or candidate.lower() in common:
+                    retry.append(position)
+                else:
+                    passwords[position] = candidate
+            positions = retry
+    return passwords

@@ -50,14 +50,22 @@ def test_upper_grades_always_mix_capitals_small_letters_and_digits():
 
 def test_the_new_password_always_differs_from_the_previous_one(monkeypatch):
     draws = iter(["sunfrog47", "sunfrog47", "sunfrog47", "bearcake22"])
-    monkeypatch.setattr(passwords.PasswordTier, "generate", lambda self: next(draws))
+    monkeypatch.setattr(
+        passwords.PasswordTier,
+        "generate_many",
+        lambda self, count: [next(draws) for _ in range(count)],
+    )
 
     assert generate_default_password(grade="0", previous="sunfrog47") == "bearcake22"
 
 
 def test_a_common_password_is_never_handed_out(monkeypatch):
     draws = iter(["Password1234", "Hq7tRb9xKm3p"])
-    monkeypatch.setattr(passwords.PasswordTier, "generate", lambda self: next(draws))
+    monkeypatch.setattr(
+        passwords.PasswordTier,
+        "generate_many",
+        lambda self, count: [next(draws) for _ in range(count)],
+    )
 
     assert generate_default_password(grade="12") == "Hq7tRb9xKm3p"
 

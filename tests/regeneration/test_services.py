@@ -100,7 +100,11 @@ def test_new_default_differs_from_the_previous_one_even_when_the_policy_repeats(
     from regeneration import passwords
 
     draws = iter(["oldpass42", "oldpass42", "freshpass77"] * 100)
-    monkeypatch.setattr(passwords.PasswordTier, "generate", lambda self: next(draws))
+    monkeypatch.setattr(
+        passwords.PasswordTier,
+        "generate_many",
+        lambda self, count: [next(draws) for _ in range(count)],
+    )
     student = world.students(world.psu920).first()
 
     run(make_request(world, campus_codes=[student.campus.code], grade_levels=[student.grade]))
