@@ -459,15 +459,7 @@ def measure_chunk_sizes(
         request = _request_create(psu, admin, campus_codes=campus_codes)
         with override_settings(REGENERATION_CHUNK_SIZE=size):
             start = perf_counter()
-            services.request_start(request_id=request.pk)
-            counts = []
-            while True:
-                with CaptureQueriesContext(connection) as queries:
-                    result = services.chunk_process_next(request_id=request.pk)
-                if result is None:
-                    break
-                counts.append(len(queries))
-            services.request_finalize(request_id=request.pk)
+            counts = chunk_query_counts(request_id=request.pk)
             seconds = perf_counter() - start
         request.refresh_from_db()
         results.append(
@@ -618,6 +610,21 @@ def measure_hashed_workers(
             }
         )
     return results
+
+
+def chunk_query_counts(*, request_id: int) -> list[int]:
+    """Run a queued request chunk by chunk in this thread, counting every query of each
+    chunk's transaction (the COPY included, through ``services._logged``)."""
+    services.request_start(request_id=request_id)
+    counts = []
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            result = services.chunk_process_next(request_id=request_id)
+        if result is None:
+            break
+        counts.append(len(queries))
+    services.request_finalize(request_id=request_id)
+    return counts
 
 
 def _worker_start(queue: str, index: int, children: list[subprocess.Popen]) -> subprocess.Popen:

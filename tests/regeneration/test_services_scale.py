@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from people.models import Student
 from regeneration import services
+from regeneration.benchmark import chunk_query_counts
 from regeneration.crypto import decrypt_default_password
 from regeneration.models import RegenerationOutcome, RegenerationRequest
 from tests.factories import RegenerationRequestFactory
@@ -27,16 +27,7 @@ def queries_per_chunk(world, settings, *, chunk_size: int, reset: bool, force: b
         reset_current_passwords=reset,
         force_password_change=force,
     )
-    services.request_start(request_id=request.pk)
-    counts = []
-    while True:
-        with CaptureQueriesContext(connection) as queries:
-            result = services.chunk_process_next(request_id=request.pk)
-        if result is None:
-            break
-        counts.append(len(queries))
-    services.request_finalize(request_id=request.pk)
-    return counts
+    return chunk_query_counts(request_id=request.pk)
 
 
 @pytest.mark.django_db
