@@ -660,7 +660,13 @@ def wrong_key_pages(env: DrillEnvironment, done: int) -> str:
         for name, response in (
             ("reveal", client.post(reverse("people:reveal", args=[student.pk]))),
             ("CSV", client.get(reverse("regeneration:handout_csv", args=[done]))),
-            ("cards", client.get(reverse("regeneration:handout_cards", args=[done]))),
+            (
+                "cards",  # one campus and grade: small enough to print, so passwords are read
+                client.get(
+                    reverse("regeneration:handout_cards", args=[done]),
+                    {"campus": f"{PSU_CODE}001", "grade": GRADES[1]},
+                ),
+            ),
         ):
             body = b"".join(response.streaming_content) if response.streaming else response.content
             text = body.decode("utf-8", "replace")
