@@ -197,18 +197,7 @@ class RegenerationOutcomeAdmin(HistoryAdmin):
     ]
     list_select_related = ["request__psu", "student__campus"]
     show_full_result_count = False
-    fields = [
-        "request",
-        "student_number",
-        "student_name",
-        "campus",
-        "grade",
-        "status",
-        "password_reset",
-        "must_change_set",
-        "error",
-        "processed_at",
-    ]
+    fields = list_display
     readonly_fields = fields
 
     @admin.display(description="student number", ordering="student__student_number")
