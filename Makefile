@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint format check-deploy drill bench clean
+.PHONY: run test install browser-deps lint format check-deploy drill bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,14 +26,28 @@ run: $(STAMP)
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# axe-core for the browser tests' accessibility checks (test-only; see package.json).
-node_modules/.package-lock.json: package.json package-lock.json
-	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
-	else echo "npm not found: the browser tests will be skipped (see README, Browser tests)"; fi
+# The browser tests need Debian's Chromium (never a Playwright download) and axe-core from
+# npm. As root with apt-get they are installed here; elsewhere the browser tests are skipped
+# and the run ends by saying how to get them.
+APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+CAN_APT = [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] && $(CAN_APT); then \
+	  echo "Installing Debian's chromium for the browser tests ..."; \
+	  apt-get update -qq && $(APT_INSTALL) chromium >/dev/null; fi
+	@if ! command -v npm >/dev/null 2>&1 && $(CAN_APT); then \
+	  echo "Installing npm for axe-core ..."; apt-get update -qq && $(APT_INSTALL) --no-install-recommends npm >/dev/null; fi
+	@if [ ! -f node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error; fi
 
-## Install the test dependencies and run the test suite.
-test: $(STAMP) node_modules/.package-lock.json
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+BROWSER_HINT = The browser tests were skipped: they need /usr/bin/chromium (apt-get install -y \
+chromium) and axe-core (npm ci); run make test as root on Debian to have both installed.
+
+## Install the test dependencies and run the test suite (the browser tests included).
+test: $(STAMP) browser-deps
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ ! -x /usr/bin/chromium ] || [ ! -f node_modules/axe-core/axe.min.js ]; then \
+	  echo ""; echo "$(BROWSER_HINT)"; fi; exit $$status
 
 ## Fault drills against throw-away PostgreSQL, Redis and Celery processes (see README).
 DRILL_STUDENTS ?= 20000
@@ -43,6 +57,7 @@ drill: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

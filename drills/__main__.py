@@ -25,10 +25,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from drills.infra import DrillSetupError
+    from drills.environment import DrillSetupError
 
     try:
-        from drills.runner import run_drills
+        from drills.scenarios import run_drills
     except DrillSetupError as exc:
         print(f"drills: cannot run here: {exc}", file=sys.stderr)
         return 2

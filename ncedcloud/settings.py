@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "credentials",
     "people",
     "catalog",
     "regeneration",
@@ -151,7 +152,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
-    "regeneration.hashers.EncryptedTemporaryPasswordHasher",
+    "credentials.hashers.EncryptedTemporaryPasswordHasher",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -298,8 +299,12 @@ REGENERATION_TASK_BUDGET_SECONDS = env.float("REGENERATION_TASK_BUDGET_SECONDS",
 REGENERATION_STALE_AFTER_SECONDS = env.int("REGENERATION_STALE_AFTER_SECONDS", default=60)
 REGENERATION_HASH_AT_REQUEST_TIME = env.bool("REGENERATION_HASH_AT_REQUEST_TIME", default=False)
 REGENERATION_HASHED_CHUNK_SIZE = env.int("REGENERATION_HASHED_CHUNK_SIZE", default=50)
-REGENERATION_MAX_CAMPUS_CODES = 200
-REGENERATION_MAX_COMMENT_LENGTH = 2000
+REGENERATION_MAX_CAMPUS_CODES = env.int("REGENERATION_MAX_CAMPUS_CODES", default=200)
+REGENERATION_MAX_COMMENT_LENGTH = env.int("REGENERATION_MAX_COMMENT_LENGTH", default=2000)
+# The password formats per grade (credentials.policy); empty: the documented default tiers.
+# A JSON list of objects with the fields of credentials.policy.PasswordTier, e.g.
+# [{"name": "all", "grades": ["0", "5"], "length": 16}].
+REGENERATION_PASSWORD_TIERS = env.json("REGENERATION_PASSWORD_TIERS", default=[])
 # Days after which a login password set by a reset, and never used, stops working (0: never).
 TEMPORARY_PASSWORD_EXPIRY_DAYS = env.int("TEMPORARY_PASSWORD_EXPIRY_DAYS", default=30)
 # The printable cards page renders at most this many cards at once; a larger request is

@@ -1,36 +1,18 @@
+"""The directory in admin: superusers change it, Support staff review it, read-only. The roles
+on a user's page are added by ``catalog.admin``, which sits above the directory."""
+
+from __future__ import annotations
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from catalog.models import RoleAssignment
-from ncedcloud.admin import ReadOnlyForSupportAdmin, may_review
+from ncedcloud.admin import HistoryAdmin, ReadOnlyForSupportAdmin
 
-from .models import PSU, Campus, Student, User
-
-
-class RoleAssignmentInline(admin.TabularInline):
-    model = RoleAssignment
-    fk_name = "user"
-    extra = 0
-    fields = ["role", "psu", "granted_at", "granted_by"]
-    readonly_fields = ["granted_at", "granted_by"]
-    autocomplete_fields = ["psu"]
-
-    def has_add_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return may_review(request.user)
+from .models import PSU, Campus, DefaultPasswordDisclosure, Student, User
 
 
 @admin.register(User)
 class UserAdmin(ReadOnlyForSupportAdmin, DjangoUserAdmin):
-    inlines = [RoleAssignmentInline]
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_superuser"]
 
     def get_fieldsets(self, request, obj=None):
@@ -42,15 +24,6 @@ class UserAdmin(ReadOnlyForSupportAdmin, DjangoUserAdmin):
             (name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
             for name, options in fieldsets
         ]
-
-    def save_formset(self, request, form, formset, change):
-        for role in formset.save(commit=False):
-            if role.pk is None:
-                role.granted_by = request.user
-            role.save()
-        for role in formset.deleted_objects:
-            role.delete()
-        formset.save_m2m()
 
 
 @admin.register(PSU)
@@ -99,8 +72,47 @@ class StudentAdmin(ReadOnlyForSupportAdmin):
         "is_active",
         "must_change_password",
         "default_password_set_at",
+        "default_request_number",
         "temporary_password_set_at",
         "last_login",
     ]
-    readonly_fields = ["default_password_set_at", "temporary_password_set_at", "last_login"]
+    readonly_fields = [
+        "default_password_set_at",
+        "default_request_number",
+        "temporary_password_set_at",
+        "last_login",
+    ]
     raw_id_fields = ["campus"]
+
+
+@admin.register(DefaultPasswordDisclosure)
+class DefaultPasswordDisclosureAdmin(HistoryAdmin):
+    """Who was shown default passwords, whose, when and from where; never the passwords."""
+
+    list_display = [
+        "at",
+        "actor",
+        "kind",
+        "psu",
+        "student",
+        "request_number",
+        "student_count",
+        "scope",
+        "ip",
+    ]
+    list_filter = ["kind", "psu", "at"]
+    search_fields = [
+        "actor__username",
+        "actor__first_name",
+        "actor__last_name",
+        "student__student_number",
+        "student__username",
+        "student__last_name",
+        "=request_number",
+        "=ip",
+    ]
+    date_hierarchy = "at"
+    list_select_related = ["actor", "psu", "student"]
+    show_full_result_count = False
+    fields = list_display
+    readonly_fields = fields

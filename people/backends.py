@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.hashers import check_password, make_password
 from django.http import HttpRequest
 
-from regeneration.keys import TEMPORARY_PREFIX
+from credentials.hashers import is_temporary_login
 
 from .models import Student
 from .selectors import temporary_password_has_expired
@@ -54,7 +54,7 @@ def _equalise_timing(student: Student, password: str) -> None:
     """A temporary (encrypted) password is checked in microseconds, an unknown username
     costs a full hash: without this, the time of a wrong answer would tell which usernames
     exist. Hash once more, and throw the result away."""
-    if student.password.startswith(TEMPORARY_PREFIX):
+    if is_temporary_login(student.password):
         make_password(password)
 
 

@@ -1,4 +1,5 @@
-"""Demo data: three PSUs, their campuses and students, and one staff account per role.
+"""Demo data of the directory: three PSUs, their campuses and students. The staff accounts
+and their roles are ``catalog.demo``'s (roles sit above the directory).
 
 Everything is derived from fixed seeds, so running it twice changes nothing: existing rows
 are kept as they are (passwords included) and only what is missing is created.
@@ -9,17 +10,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import RoleAssignment
-from regeneration.crypto import encrypt_default_password
-from regeneration.hashers import EncryptedTemporaryPasswordHasher
-from regeneration.passwords import generate_default_password
+from credentials.recipe import credentials_new
 
-from .models import PSU, Campus, Student, User
-
-DEFAULT_DEMO_PASSWORD = "Portal-Demo-2026"
+from .models import PSU, Campus, Student
 
 EARLY = ("-5", "-4", "-3", "-2", "-1", "0", "1", "2", "3", "4", "5")
 MIDDLE = ("6", "7", "8")
@@ -197,29 +192,17 @@ LAST_NAMES = (
     "Young",
 )
 
-DEMO_STAFF = (
-    # username, first, last, PSUs administered, support, superuser
-    ("admin920", "Renee", "Whitaker", ("920",), False, False),
-    ("admin010", "Marcus", "Lyles", ("010",), False, False),
-    ("adminmulti", "Dana", "Okafor", ("010", "32B"), False, False),
-    ("support", "Sam", "Rivera", (), True, False),
-    ("teacher", "Terry", "Hughes", (), False, False),
-    ("root", "Portal", "Superuser", (), False, True),
-)
-
 
 @dataclass
-class SeedCounts:
+class DirectoryCounts:
     psus: int = 0
     campuses: int = 0
     students: int = 0
-    users: int = 0
 
 
-@transaction.atomic
-def demo_seed(*, password: str = DEFAULT_DEMO_PASSWORD) -> SeedCounts:
-    """Create whatever demo data is missing; set the demo accounts' password."""
-    created = SeedCounts()
+def directory_seed() -> DirectoryCounts:
+    """Create whatever demo PSUs, campuses and students are missing."""
+    created = DirectoryCounts()
     for demo_psu in DEMO_PSUS:
         psu, new = PSU.objects.get_or_create(code=demo_psu.code, defaults={"name": demo_psu.name})
         created.psus += new
@@ -229,8 +212,6 @@ def demo_seed(*, password: str = DEFAULT_DEMO_PASSWORD) -> SeedCounts:
             )
             created.campuses += new
             created.students += _seed_students(psu, campus, demo_psu, demo_campus, index)
-    for username, first, last, psu_codes, support, superuser in DEMO_STAFF:
-        created.users += _seed_staff(username, first, last, psu_codes, support, superuser, password)
     return created
 
 
@@ -245,7 +226,6 @@ def _seed_students(psu, campus, demo_psu: DemoPSU, demo_campus: DemoCampus, inde
         grade = demo_campus.grades[n % len(demo_campus.grades)]
         if number in existing:
             continue
-        token = encrypt_default_password(generate_default_password(grade=grade))
         new_students.append(
             Student(
                 student_number=number,
@@ -255,36 +235,14 @@ def _seed_students(psu, campus, demo_psu: DemoPSU, demo_campus: DemoCampus, inde
                 psu=psu,
                 campus=campus,
                 grade=grade,
-                default_password_encrypted=token,
                 default_password_set_at=now,
-                # The first login password is the default password, as when an account is
-                # provisioned; it is held encrypted until the student first signs in.
-                password=EncryptedTemporaryPasswordHasher.encode_token(token),
                 temporary_password_set_at=now,
             )
         )
+    # The first login password is the default password, as when an account is provisioned;
+    # it is held encrypted until the student first signs in.
+    credentials = credentials_new(grades=[student.grade for student in new_students])
+    for student, new in zip(new_students, credentials, strict=True):
+        student.default_password_encrypted, student.password = new.default_token, new.login
     Student.objects.bulk_create(new_students, batch_size=500)
     return len(new_students)
-
-
-def _seed_staff(username, first, last, psu_codes, support, superuser, password) -> int:
-    user, new = User.objects.get_or_create(
-        username=username,
-        defaults={
-            "first_name": first,
-            "last_name": last,
-            "email": f"{username}@example.org",
-            "is_staff": superuser,
-            "is_superuser": superuser,
-        },
-    )
-    if new or not user.check_password(password):
-        user.set_password(password)
-        user.save(update_fields=["password"])
-    for code in psu_codes:
-        RoleAssignment.objects.get_or_create(
-            user=user, role=RoleAssignment.Role.LEA_ADMIN, psu=PSU.objects.get(code=code)
-        )
-    if support:
-        RoleAssignment.objects.get_or_create(user=user, role=RoleAssignment.Role.SUPPORT)
-    return int(new)

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.debug import sensitive_variables
 
-from regeneration.crypto import DefaultPasswordDecryptionError, decrypt_default_password
+from credentials.crypto import DefaultPasswordDecryptionError, decrypt_default_password
 
 from .models import Grade, Student
 from .selectors import campuses_visible_to
@@ -161,13 +161,13 @@ class StudentPasswordChangeForm(forms.Form):
     def _is_default_password(self, password: str) -> bool:
         try:
             default = decrypt_default_password(self.student.default_password_encrypted)
-        except DefaultPasswordDecryptionError:
+        except DefaultPasswordDecryptionError as exc:
             # The comparison with the current password (equal to the default right after a
             # reset) still applies; an operator must fix the keys.
             logger.error(
-                "Student %s's default password could not be decrypted to compare it with "
-                "a new password: check DEFAULT_PASSWORD_KEYS.",
+                "Student %s's new password was not compared with the default. %s",
                 self.student.pk,
+                exc,
             )
             return False
         return constant_time_compare(password, default)

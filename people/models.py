@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
-PSU_CODE_VALIDATOR = RegexValidator(
-    r"^[0-9A-Z]{3}$", "A PSU code is 3 digits or capital letters, such as 920 or 32B."
-)
-CAMPUS_CODE_VALIDATOR = RegexValidator(
-    r"^[0-9A-Z]{6}$", "A campus code is 6 digits or capital letters, such as 920304."
-)
+from .codes import CAMPUS_CODE, PSU_CODE, STUDENT_NUMBER
 
 
 class Grade(models.TextChoices):
@@ -81,7 +77,7 @@ class User(AbstractUser):
 class PSU(models.Model):
     """A Public School Unit: a district (LEA) or a charter school."""
 
-    code = models.CharField(max_length=3, unique=True, validators=[PSU_CODE_VALIDATOR])
+    code = models.CharField(max_length=3, unique=True, validators=[PSU_CODE.validator()])
     name = models.CharField(max_length=200)
 
     class Meta:
@@ -89,9 +85,7 @@ class PSU(models.Model):
         verbose_name_plural = "PSUs"
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(code__regex=r"^[0-9A-Z]{3}$"), name="psu_code_format"
-            ),
+            models.CheckConstraint(condition=PSU_CODE.condition("code"), name="psu_code_format"),
         ]
 
     def __str__(self) -> str:
@@ -99,7 +93,7 @@ class PSU(models.Model):
 
 
 class Campus(models.Model):
-    code = models.CharField(max_length=6, unique=True, validators=[CAMPUS_CODE_VALIDATOR])
+    code = models.CharField(max_length=6, unique=True, validators=[CAMPUS_CODE.validator()])
     name = models.CharField(max_length=200)
     psu = models.ForeignKey(
         PSU, on_delete=models.PROTECT, related_name="campuses", verbose_name="PSU"
@@ -110,7 +104,7 @@ class Campus(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(code__regex=r"^[0-9A-Z]{6}$"), name="campus_code_format"
+                condition=CAMPUS_CODE.condition("code"), name="campus_code_format"
             ),
             # Target of the students' (campus, psu) foreign key: see migration 0002.
             models.UniqueConstraint(fields=["id", "psu"], name="campus_id_psu_unique"),
@@ -123,15 +117,17 @@ class Campus(models.Model):
 class Student(AbstractBaseUser):
     """A student account: directory data, the default password and the login credential.
 
-    ``default_password_encrypted`` holds a Fernet token (see ``regeneration.crypto``); it is
+    ``default_password_encrypted`` holds a Fernet token (see ``credentials.crypto``); it is
     never decrypted except by the reveal, export and regeneration code. ``password`` is the
     login credential in Django's hasher format.
+
+    ``default_request_number`` is the number of the regeneration request that set the current
+    default (None: set when the account was created or imported). Requests are a higher
+    layer: the directory records them by number, as people read them ("request #12").
     """
 
     student_number = models.CharField(
-        max_length=10,
-        unique=True,
-        validators=[RegexValidator(r"^[0-9]{1,10}$", "A student number is up to 10 digits.")],
+        max_length=10, unique=True, validators=[STUDENT_NUMBER.validator()]
     )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
@@ -143,6 +139,9 @@ class Student(AbstractBaseUser):
     grade = models.CharField(max_length=2, choices=Grade.choices)
     default_password_encrypted = models.TextField(editable=False)
     default_password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    default_request_number = models.PositiveBigIntegerField(
+        "default set by request", null=True, blank=True, editable=False
+    )
     must_change_password = models.BooleanField(default=False)
     # Set when a reset gives the student a temporary login password; cleared at the first
     # successful sign-in. An unused temporary password expires (TEMPORARY_PASSWORD_EXPIRY_DAYS).
@@ -184,3 +183,59 @@ class Student(AbstractBaseUser):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+class DefaultPasswordDisclosure(models.Model):
+    """Every time a staff member was shown default passwords: one student's on the student's
+    page (reveal), or a request's students' as a CSV file or printable cards. The password
+    itself is never recorded. A download names its request by number (requests are a higher
+    layer than the directory)."""
+
+    class Kind(models.TextChoices):
+        REVEAL = "reveal", "Revealed on the student's page"
+        CSV = "csv", "CSV download"
+        CARDS = "cards", "Printable cards"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="default_password_disclosures",
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    psu = models.ForeignKey(
+        PSU,
+        on_delete=models.PROTECT,
+        related_name="default_password_disclosures",
+        verbose_name="PSU",
+    )
+    student = models.ForeignKey(
+        Student,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="default_password_disclosures",
+    )
+    request_number = models.PositiveBigIntegerField("request", null=True, blank=True)
+    student_count = models.PositiveIntegerField(default=1)
+    scope = models.CharField(
+        max_length=200, blank=True, help_text="Which students, e.g. a campus and grade."
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["request_number"], name="disclosure_request_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="reveal") | Q(student__isnull=False),
+                name="disclosure_reveal_has_student",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="reveal") | Q(request_number__isnull=False),
+                name="disclosure_download_has_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"

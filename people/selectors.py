@@ -67,21 +67,6 @@ def _text_condition(text: str) -> Q:
     return condition
 
 
-def student_latest_change(student: Student):
-    """The outcome of the latest request that changed the student's default password, or
-    None (the password then dates from the student's creation or import)."""
-    from regeneration.models import RegenerationOutcome
-
-    return (
-        RegenerationOutcome.objects.filter(
-            student=student, status=RegenerationOutcome.Status.CHANGED
-        )
-        .select_related("request")
-        .order_by("-id")
-        .first()
-    )
-
-
 def temporary_password_expires_at(student: Student) -> datetime | None:
     """When the student's unused temporary login password stops working; None when there is
     none or temporary passwords never expire (TEMPORARY_PASSWORD_EXPIRY_DAYS = 0)."""

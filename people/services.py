@@ -1,19 +1,22 @@
-"""Writes for the directory: a student's sign-in and password change, and the import."""
+"""Writes for the directory: a student's sign-in and password change, the import, and the
+record of every time default passwords were shown."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from regeneration.crypto import encrypt_default_password
-from regeneration.hashers import EncryptedTemporaryPasswordHasher
-from regeneration.passwords import generate_default_password
+from credentials.recipe import credentials_new
+from ncedcloud.staging import StagingTable
 
-from .models import Student
+from .models import DefaultPasswordDisclosure, Student
 from .student_import import ImportRow
+
+logger = logging.getLogger(__name__)
 
 
 def student_signed_in(*, student: Student) -> None:
@@ -44,13 +47,20 @@ class ImportCounts:
 
 IMPORTED_FIELDS = ("last_name", "first_name", "username", "psu_id", "campus_id", "grade")
 LOOKUP_BATCH = 5000
-STAGE_TABLE = "people_import_stage"
-STAGE_COLUMNS = (
-    "student_id",
-    "student_number",
-    *IMPORTED_FIELDS,
-    "token",
-    "login",
+STAGE = StagingTable(
+    "people_import_stage",
+    (
+        ("student_id", "bigint"),
+        ("student_number", "varchar(10) NOT NULL"),
+        ("last_name", "varchar(100) NOT NULL"),
+        ("first_name", "varchar(100) NOT NULL"),
+        ("username", "varchar(64) NOT NULL"),
+        ("psu_id", "bigint NOT NULL"),
+        ("campus_id", "bigint NOT NULL"),
+        ("grade", "varchar(2) NOT NULL"),
+        ("token", "text"),
+        ("login", "text"),
+    ),
 )
 
 
@@ -65,22 +75,29 @@ def students_import(*, rows: list[ImportRow]) -> ImportCounts:
     and one UPDATE: 100,000 rows take seconds, where Django's ``bulk_update`` takes minutes.
     """
     existing = _existing_students([row.student_number for row in rows])
-    staged, created, unchanged = [], 0, 0
+    new_rows = [row for row in rows if row.student_number not in existing]
+    credentials = credentials_new(grades=[row.grade for row in new_rows])
+    staged = [
+        (None, row.student_number, *_imported(row), new.default_token, new.login)
+        for row, new in zip(new_rows, credentials, strict=True)
+    ]
+    unchanged = 0
     for row in rows:
-        values = tuple(getattr(row, name) for name in IMPORTED_FIELDS)
         current = existing.get(row.student_number)
         if current is None:
-            token = encrypt_default_password(generate_default_password(grade=row.grade))
-            login = EncryptedTemporaryPasswordHasher.encode_token(token)
-            staged.append((None, row.student_number, *values, token, login))
-            created += 1
-        elif current[1:] != values:
-            staged.append((current[0], row.student_number, *values, None, None))
+            continue
+        if current[1:] != _imported(row):
+            staged.append((current[0], row.student_number, *_imported(row), None, None))
         else:
             unchanged += 1
     if staged:
         _write_staged(staged, now=timezone.now())
+    created = len(new_rows)
     return ImportCounts(created=created, updated=len(staged) - created, unchanged=unchanged)
+
+
+def _imported(row: ImportRow) -> tuple:
+    return tuple(getattr(row, name) for name in IMPORTED_FIELDS)
 
 
 def _existing_students(numbers: list[str]) -> dict[str, tuple]:
@@ -100,36 +117,50 @@ def _write_staged(staged: list[tuple], *, now) -> None:
     fields = ", ".join(IMPORTED_FIELDS)
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        _stage(cursor, staged)
+        STAGE.fill(cursor, staged)
         cursor.execute(
             f"INSERT INTO {table} (student_number, {fields}, default_password_encrypted, "
             "password, default_password_set_at, temporary_password_set_at, "
             "must_change_password, is_active) "
             f"SELECT student_number, {fields}, token, login, %s, %s, %s, %s "
-            f"FROM {STAGE_TABLE} WHERE student_id IS NULL ORDER BY student_number",
+            f"FROM {STAGE.name} WHERE student_id IS NULL ORDER BY student_number",
             [at, at, False, True],
         )
         assignments = ", ".join(f"{name} = s.{name}" for name in IMPORTED_FIELDS)
         cursor.execute(
-            f"UPDATE {table} SET {assignments} FROM {STAGE_TABLE} s WHERE {table}.id = s.student_id"
+            f"UPDATE {table} SET {assignments} FROM {STAGE.name} s WHERE {table}.id = s.student_id"
         )
 
 
-def _stage(cursor, staged: list[tuple]) -> None:
-    columns = f"({', '.join(STAGE_COLUMNS)})"
-    postgres = connection.vendor == "postgresql"
-    cursor.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} (student_id bigint, "
-        "student_number varchar(10) NOT NULL, last_name varchar(100) NOT NULL, "
-        "first_name varchar(100) NOT NULL, username varchar(64) NOT NULL, "
-        "psu_id bigint NOT NULL, campus_id bigint NOT NULL, grade varchar(2) NOT NULL, "
-        "token text, login text)" + (" ON COMMIT DELETE ROWS" if postgres else "")
+def default_password_disclosure_record(
+    *,
+    actor,
+    kind: str,
+    psu_id: int,
+    student: Student | None = None,
+    request_number: int | None = None,
+    student_count: int = 1,
+    scope: str = "",
+    ip: str | None = None,
+) -> DefaultPasswordDisclosure:
+    """Record that ``actor`` was shown default passwords (never the passwords themselves):
+    one student's, or those of the students of request ``request_number``."""
+    disclosure = DefaultPasswordDisclosure.objects.create(
+        actor=actor,
+        kind=kind,
+        psu_id=psu_id,
+        student=student,
+        request_number=request_number,
+        student_count=student_count,
+        scope=scope[:200],
+        ip=ip,
     )
-    cursor.execute(f"DELETE FROM {STAGE_TABLE}")
-    if postgres:
-        with cursor.cursor.copy(f"COPY {STAGE_TABLE} {columns} FROM STDIN") as copy:
-            for row in staged:
-                copy.write_row(row)
-    else:
-        placeholders = ", ".join(["%s"] * len(STAGE_COLUMNS))
-        cursor.executemany(f"INSERT INTO {STAGE_TABLE} {columns} VALUES ({placeholders})", staged)
+    logger.info(
+        "Default passwords shown (%s) to %s: %s student(s), psu_id %s%s",
+        kind,
+        actor.username,
+        student_count,
+        psu_id,
+        f", request {request_number}" if request_number else f", student {student.pk}",
+    )
+    return disclosure

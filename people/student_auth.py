@@ -33,7 +33,7 @@ def student_session_hash(student: Student, secret: str | None = None) -> str:
 
 
 def _hash_matches(student: Student, stored: str) -> bool:
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    secrets = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
     return any(
         constant_time_compare(stored, student_session_hash(student, secret)) for secret in secrets
     )

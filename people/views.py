@@ -11,28 +11,17 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.permissions import lea_admin_required
-from regeneration.crypto import DefaultPasswordDecryptionError, decrypt_default_password
-from regeneration.models import DefaultPasswordDisclosure
-from regeneration.services import default_password_disclosure_record
+from credentials.crypto import DefaultPasswordDecryptionError, decrypt_default_password
 
 from .forms import StudentSearchForm
-from .models import Student
-from .selectors import (
-    student_latest_change,
-    students_search,
-    students_visible_to,
-    temporary_password_expires_at,
-)
+from .models import DefaultPasswordDisclosure, Student
+from .permissions import lea_admin_required
+from .selectors import students_search, students_visible_to, temporary_password_expires_at
+from .services import default_password_disclosure_record
 
 logger = logging.getLogger(__name__)
 
 STUDENTS_PER_PAGE = 50
-UNDECRYPTABLE = (
-    "This student's default password cannot be decrypted with the keys the portal is "
-    "configured with (DEFAULT_PASSWORD_KEYS), so it cannot be shown. Nothing was shown. "
-    "Ask your portal operator to restore the missing key."
-)
 
 
 @lea_admin_required
@@ -73,9 +62,9 @@ def people_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     student = get_object_or_404(students_visible_to(request.user), pk=pk)
     try:
         password = decrypt_default_password(student.default_password_encrypted)
-    except DefaultPasswordDecryptionError:
-        logger.error("Reveal refused: student %s's default password cannot be decrypted", pk)
-        return _detail(request, student, reveal_error=UNDECRYPTABLE, status=500)
+    except DefaultPasswordDecryptionError as exc:
+        logger.error("Reveal of student %s refused. %s", pk, exc)
+        return _detail(request, student, reveal_error=str(exc), status=500)
     default_password_disclosure_record(
         actor=request.user,
         kind=DefaultPasswordDisclosure.Kind.REVEAL,
@@ -99,7 +88,6 @@ def _detail(
         "people/detail.html",
         {
             "student": student,
-            "latest_change": student_latest_change(student),
             "temporary_expires_at": temporary_password_expires_at(student),
             "revealed_password": revealed_password,
             "reveal_error": reveal_error,

@@ -11,7 +11,8 @@ from django.utils.html import format_html
 from ncedcloud.admin import HistoryAdmin
 from ncedcloud.csv_export import csv_download
 
-from .models import DefaultPasswordDisclosure, RegenerationOutcome, RegenerationRequest
+from .models import RegenerationOutcome, RegenerationRequest
+from .selectors import chunk_progress
 
 
 class OptionFilter(admin.SimpleListFilter):
@@ -144,8 +145,7 @@ class RegenerationRequestAdmin(HistoryAdmin):
         "processed_count",
         "reset_count",
         "failed_count",
-        "chunk_count",
-        "chunks_done",
+        "chunks",
         "error_message",
         "outcomes_link",
     ]
@@ -162,6 +162,11 @@ class RegenerationRequestAdmin(HistoryAdmin):
     @admin.display(boolean=True, description="force change in effect")
     def force_in_effect(self, obj: RegenerationRequest) -> bool:
         return obj.force_change_in_effect
+
+    @admin.display(description="chunks done")
+    def chunks(self, obj: RegenerationRequest) -> str:
+        done, total = chunk_progress(obj)
+        return f"{done:,} of {total:,}"
 
     @admin.display(description="outcomes")
     def outcomes_link(self, obj: RegenerationRequest) -> str:
@@ -215,46 +220,3 @@ class RegenerationOutcomeAdmin(HistoryAdmin):
     @admin.display(description="grade")
     def grade(self, obj: RegenerationOutcome) -> str:
         return obj.student.grade
-
-
-@admin.register(DefaultPasswordDisclosure)
-class DefaultPasswordDisclosureAdmin(HistoryAdmin):
-    """Who was shown default passwords, whose, when and from where; never the passwords."""
-
-    list_display = [
-        "at",
-        "actor",
-        "kind",
-        "psu",
-        "student",
-        "request",
-        "student_count",
-        "scope",
-        "ip",
-    ]
-    list_filter = ["kind", "psu", "at"]
-    search_fields = [
-        "actor__username",
-        "actor__first_name",
-        "actor__last_name",
-        "student__student_number",
-        "student__username",
-        "student__last_name",
-        "=request__id",
-        "=ip",
-    ]
-    date_hierarchy = "at"
-    list_select_related = ["actor", "psu", "student", "request__psu"]
-    show_full_result_count = False
-    fields = [
-        "at",
-        "actor",
-        "kind",
-        "psu",
-        "student",
-        "request",
-        "student_count",
-        "scope",
-        "ip",
-    ]
-    readonly_fields = fields

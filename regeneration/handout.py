@@ -17,13 +17,18 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from catalog.permissions import lea_admin_required
+from credentials.crypto import (
+    decrypt_default_password,
+    undecryptable_count,
+    undecryptable_message,
+)
 from ncedcloud.csv_export import csv_download
+from people.models import DefaultPasswordDisclosure
+from people.permissions import lea_admin_required
+from people.services import default_password_disclosure_record
 
-from .crypto import DefaultPasswordDecryptionError, decrypt_default_password
-from .models import DefaultPasswordDisclosure, RegenerationRequest
-from .selectors import handout_campuses, handout_students
-from .services import default_password_disclosure_record
+from .models import RegenerationRequest
+from .selectors import handout_campuses, handout_students, requests_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +38,6 @@ REQUESTER_ONLY = (
 NOT_READY = (
     "The students' passwords can be handed out once the request has completed; "
     "this request is {status}."
-)
-UNDECRYPTABLE = (
-    "{count} of these students' default passwords cannot be decrypted with the keys the "
-    "portal is configured with (DEFAULT_PASSWORD_KEYS), so nothing was downloaded. Ask your "
-    "portal operator to restore the missing key, then try again."
 )
 CSV_HEADER = [
     "Student number",
@@ -64,11 +64,8 @@ def handout_state(regeneration: RegenerationRequest, user) -> str:
 
 def _requested_by_user(request: HttpRequest, pk: int) -> RegenerationRequest:
     """The request, if the signed-in user made it and still administers its PSU."""
-    regeneration = get_object_or_404(RegenerationRequest.objects.select_related("psu"), pk=pk)
-    if (
-        regeneration.requester_id != request.user.pk
-        or regeneration.psu.code not in request.user.administered_psu_codes
-    ):
+    regeneration = get_object_or_404(requests_visible_to(request.user), pk=pk)
+    if regeneration.requester_id != request.user.pk:
         raise PermissionDenied(REQUESTER_ONLY)
     return regeneration
 
@@ -82,27 +79,14 @@ def _not_ready(request: HttpRequest, regeneration: RegenerationRequest) -> HttpR
 def _undecryptable(
     request: HttpRequest, regeneration: RegenerationRequest, count: int
 ) -> HttpResponse:
-    logger.error(
-        "Handout of request %s refused: %s default passwords cannot be decrypted",
-        regeneration.pk,
-        count,
-    )
+    message = undecryptable_message(count, "Nothing was downloaded.")
+    logger.error("Handout of request %s refused. %s", regeneration.pk, message)
     return render(
         request,
         "regeneration/handout_error.html",
-        {"regeneration": regeneration, "message": UNDECRYPTABLE.format(count=f"{count:,}")},
+        {"regeneration": regeneration, "message": message},
         status=500,
     )
-
-
-def _undecryptable_count(tokens) -> int:
-    failures = 0
-    for token in tokens:
-        try:
-            decrypt_default_password(token)
-        except DefaultPasswordDecryptionError:
-            failures += 1
-    return failures
 
 
 @lea_admin_required
@@ -115,14 +99,14 @@ def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
     # Check every password decrypts before the first byte goes out: a streamed file cannot
     # turn into an error page half-way.
     tokens = students.values_list("default_password_encrypted", flat=True)
-    failures = _undecryptable_count(tokens.iterator(chunk_size=5000))
+    failures = undecryptable_count(tokens.iterator(chunk_size=5000))
     if failures:
         return _undecryptable(request, regeneration, failures)
     default_password_disclosure_record(
         actor=request.user,
         kind=DefaultPasswordDisclosure.Kind.CSV,
         psu_id=regeneration.psu_id,
-        request=regeneration,
+        request_number=regeneration.pk,
         student_count=students.count(),
         scope="All students the request changed",
         ip=get_client_ip_address(request),
@@ -163,14 +147,14 @@ def handout_cards(request: HttpRequest, pk: int) -> HttpResponse:
     if not total or too_many:
         return _cards_chooser(request, regeneration, selected=total, campus_code=campus_code)
     rows = list(students)
-    failures = _undecryptable_count(s.default_password_encrypted for s in rows)
+    failures = undecryptable_count(s.default_password_encrypted for s in rows)
     if failures:
         return _undecryptable(request, regeneration, failures)
     default_password_disclosure_record(
         actor=request.user,
         kind=DefaultPasswordDisclosure.Kind.CARDS,
         psu_id=regeneration.psu_id,
-        request=regeneration,
+        request_number=regeneration.pk,
         student_count=total,
         scope=_scope(campus_code, grade),
         ip=get_client_ip_address(request),

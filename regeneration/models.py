@@ -53,10 +53,7 @@ class RegenerationRequest(models.Model):
 
     targeted_count = models.PositiveIntegerField(default=0)
     processed_count = models.PositiveIntegerField(default=0)
-    reset_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
-    chunk_count = models.PositiveIntegerField(default=0)
-    chunks_done = models.PositiveIntegerField(default=0)
     error_message = models.TextField(blank=True)
 
     class Meta:
@@ -73,6 +70,11 @@ class RegenerationRequest(models.Model):
     def force_change_in_effect(self) -> bool:
         """The help text: force change takes effect only with reset."""
         return self.reset_current_passwords and self.force_password_change
+
+    @property
+    def reset_count(self) -> int:
+        """Login passwords reset: every student changed, when the request resets."""
+        return self.processed_count if self.reset_current_passwords else 0
 
     @property
     def is_finished(self) -> bool:
@@ -166,63 +168,3 @@ class RegenerationOutcome(models.Model):
         return (
             f"{self.get_status_display()}: student {self.student_id} in request #{self.request_id}"
         )
-
-
-class DefaultPasswordDisclosure(models.Model):
-    """Every time a staff member was shown default passwords: one student's on the student's
-    page (reveal), or a request's students' as a CSV file or printable cards. The password
-    itself is never recorded."""
-
-    class Kind(models.TextChoices):
-        REVEAL = "reveal", "Revealed on the student's page"
-        CSV = "csv", "CSV download"
-        CARDS = "cards", "Printable cards"
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="default_password_disclosures",
-    )
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    psu = models.ForeignKey(
-        "people.PSU",
-        on_delete=models.PROTECT,
-        related_name="default_password_disclosures",
-        verbose_name="PSU",
-    )
-    student = models.ForeignKey(
-        "people.Student",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="default_password_disclosures",
-    )
-    request = models.ForeignKey(
-        RegenerationRequest,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="disclosures",
-    )
-    student_count = models.PositiveIntegerField(default=1)
-    scope = models.CharField(
-        max_length=200, blank=True, help_text="Which students, e.g. a campus and grade."
-    )
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(kind="reveal") | models.Q(student__isnull=False),
-                name="disclosure_reveal_has_student",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(kind="reveal") | models.Q(request__isnull=False),
-                name="disclosure_download_has_request",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from people.models import ALLOWED_GRADES, PSU, Campus, Student
 
-from .models import RegenerationOutcome, RegenerationRequest
+from .models import RegenerationChunk, RegenerationOutcome, RegenerationRequest
 
 # The help text's grade order (-5 ... 13, then -9 for ungraded), for sorting in the database.
 GRADE_ORDER = Case(
@@ -94,9 +95,22 @@ def match_counts(*, psu: PSU, campus_codes: list[str], grade_levels: list[str]) 
 
 def requests_visible_to(user) -> QuerySet[RegenerationRequest]:
     """Requests of the PSUs the user administers now (whoever made them)."""
-    return RegenerationRequest.objects.filter(
-        psu__code__in=user.administered_psu_codes
-    ).select_related("psu", "requester")
+    return RegenerationRequest.objects.filter(psu_id__in=user.administered_psu_ids).select_related(
+        "psu", "requester"
+    )
+
+
+def request_confirmed_with(confirmation_key: uuid.UUID) -> RegenerationRequest | None:
+    """The request a draft was already confirmed as, if any."""
+    return RegenerationRequest.objects.filter(confirmation_key=confirmation_key).first()
+
+
+def chunk_progress(request: RegenerationRequest) -> tuple[int, int]:
+    """(chunks done, chunks planned) of the request, in one query."""
+    counts = RegenerationChunk.objects.filter(request=request).aggregate(
+        done=Count("id", filter=Q(status=RegenerationChunk.Status.DONE)), total=Count("id")
+    )
+    return counts["done"], counts["total"]
 
 
 def handout_students(

@@ -13,16 +13,18 @@ from django.utils import formats, timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from catalog.permissions import lea_admin_required
+from people.permissions import lea_admin_required
 
+from .drafts import draft_discard, draft_form_data, draft_get, draft_save
 from .forms import RegenerationRequestForm
 from .handout import handout_state
+from .lifecycle import (
+    RequestAlreadyConfirmed,
+    RequestMatchesNobody,
+    regeneration_request_create,
+)
 from .models import RegenerationRequest
-from .selectors import match_counts, requests_visible_to
-from .services import regeneration_request_create
-
-DRAFTS_SESSION_KEY = "regeneration_drafts"
-MAX_DRAFTS = 10
+from .selectors import match_counts, request_confirmed_with, requests_visible_to
 
 
 @lea_admin_required
@@ -31,7 +33,7 @@ def regeneration_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = RegenerationRequestForm(request.POST, user=request.user)
         if form.is_valid():
-            key = _draft_save(request, form.request_values())
+            key = draft_save(request, form.request_values())
             return redirect("regeneration:confirm", key=key)
     else:
         form = RegenerationRequestForm(user=request.user, initial=_initial(request))
@@ -41,19 +43,10 @@ def regeneration_new(request: HttpRequest) -> HttpResponse:
 @lea_admin_required
 @require_http_methods(["GET", "POST"])
 def regeneration_confirm(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
-    existing = requests_visible_to(request.user).filter(confirmation_key=key).first()
-    if existing is not None:
-        messages.info(
-            request, f"Request #{existing.pk} was already confirmed; nothing new was queued."
-        )
-        return redirect(existing)
-    values = _drafts(request).get(str(key))
+    values = draft_get(request, key)
     if values is None:
-        messages.error(
-            request, "This request is no longer waiting for confirmation. Fill in the form again."
-        )
-        return redirect("regeneration:new")
-    form = RegenerationRequestForm(_form_data(values), user=request.user)
+        return _no_draft(request, key)
+    form = RegenerationRequestForm(draft_form_data(values), user=request.user)
     if not form.is_valid():  # e.g. the role or a campus changed since the form was filled in
         messages.error(request, "The request is no longer valid; correct it and request again.")
         return render(request, "regeneration/new.html", {"form": form}, status=200)
@@ -63,28 +56,40 @@ def regeneration_confirm(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
         campus_codes=values["campus_codes"],
         grade_levels=values["grade_levels"],
     )
-    if request.method == "POST" and counts.total:
-        regeneration, created = regeneration_request_create(
-            requester=request.user, values=values, confirmation_key=key
-        )
-        _draft_discard(request, key)
-        if created:
+    if request.method == "POST":
+        try:
+            regeneration = regeneration_request_create(
+                requester=request.user, values=values, confirmation_key=key
+            )
+        except RequestAlreadyConfirmed as refused:
+            draft_discard(request, key)
+            messages.info(request, str(refused))
+            return redirect(refused.request)
+        except RequestMatchesNobody as refused:
+            messages.error(request, str(refused))
+        else:
+            draft_discard(request, key)
             messages.success(
                 request, f"Request #{regeneration.pk} is queued for {counts.total:,} students."
             )
-        else:
-            messages.info(
-                request,
-                f"Request #{regeneration.pk} was already confirmed; nothing new was queued.",
-            )
-        return redirect(regeneration)
-    if request.method == "POST":
-        messages.error(request, "No student matches this request, so it cannot be confirmed.")
+            return redirect(regeneration)
     return render(
         request,
         "regeneration/confirm.html",
         {"values": values, "psu": form.cleaned_data["psu_code"], "counts": counts, "key": key},
     )
+
+
+def _no_draft(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
+    """The draft is gone: confirmed already (back button, double click), or too old."""
+    confirmed = request_confirmed_with(key)
+    if confirmed is not None and confirmed.psu_id in request.user.administered_psu_ids:
+        messages.info(request, str(RequestAlreadyConfirmed(confirmed)))
+        return redirect(confirmed)
+    messages.error(
+        request, "This request is no longer waiting for confirmation. Fill in the form again."
+    )
+    return redirect("regeneration:new")
 
 
 @lea_admin_required
@@ -173,41 +178,10 @@ def _waiting_note(regeneration: RegenerationRequest) -> str:
     return "Queued; a worker will start it shortly."
 
 
-def _drafts(request: HttpRequest) -> dict:
-    return request.session.get(DRAFTS_SESSION_KEY, {})
-
-
-def _draft_save(request: HttpRequest, values: dict) -> uuid.UUID:
-    key = uuid.uuid4()
-    drafts = _drafts(request)
-    drafts[str(key)] = values
-    request.session[DRAFTS_SESSION_KEY] = dict(list(drafts.items())[-MAX_DRAFTS:])
-    return key
-
-
-def _draft_discard(request: HttpRequest, key: uuid.UUID) -> None:
-    drafts = _drafts(request)
-    drafts.pop(str(key), None)
-    request.session[DRAFTS_SESSION_KEY] = drafts
-
-
-def _form_data(values: dict) -> dict:
-    data = {
-        "psu_code": values["psu_code"],
-        "campus_codes": ", ".join(values["campus_codes"]),
-        "grade_levels": ", ".join(values["grade_levels"]),
-        "comments": values["comments"],
-    }
-    for flag in ("reset_current_passwords", "force_password_change"):
-        if values[flag]:
-            data[flag] = "on"
-    return data
-
-
 def _initial(request: HttpRequest) -> dict:
     """Edit a draft (``?draft=<key>``) or, for a single-PSU administrator, prefill the PSU."""
-    values = _drafts(request).get(request.GET.get("draft", ""))
+    values = draft_get(request, request.GET.get("draft", ""))
     if values:
-        return _form_data(values)
+        return draft_form_data(values)
     codes = request.user.administered_psu_codes
     return {"psu_code": codes[0]} if len(codes) == 1 else {}

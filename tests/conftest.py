@@ -9,9 +9,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +26,7 @@ from tests.factories import (
     lea_admin,
     support,
 )
+from tooling.worker import CeleryProcess, database_url
 
 TEST_CHUNK_SIZE = 25
 BROKER_MODE = not django_settings.CELERY_TASK_ALWAYS_EAGER
@@ -41,7 +39,7 @@ def _test_settings(settings):
     # stays last, as in production, so its upgrade path is exercised for real.
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
-        "regeneration.hashers.EncryptedTemporaryPasswordHasher",
+        "credentials.hashers.EncryptedTemporaryPasswordHasher",
     ]
     settings.REGENERATION_CHUNK_SIZE = TEST_CHUNK_SIZE
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -104,14 +102,6 @@ def admin920_client(client, world):
 # The real worker (broker mode) --------------------------------------------------------------
 
 
-def _database_url(settings_dict) -> str:
-    user = settings_dict.get("USER") or "postgres"
-    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
-
-
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A Celery worker subprocess on the test database (broker mode), else None."""
@@ -123,48 +113,20 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     from ncedcloud.celery import app
 
     app.control.purge()
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(connection.settings_dict),
-        "REGENERATION_CHUNK_SIZE": str(TEST_CHUNK_SIZE),
-        "REGENERATION_TASK_BUDGET_SECONDS": "1",
-    }
-    with log_path.open("w") as log:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "ncedcloud",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "-Q",
-                "regeneration",
-                "--without-gossip",
-                "--without-mingle",
-                "-n",
-                f"pytest-{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while "ready." not in log_path.read_text():
-        if worker.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"Celery worker did not start:\n{log_path.read_text()}")
-        time.sleep(0.2)
-    worker.log_path = log_path
+    worker = CeleryProcess(
+        "worker",
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url(connection.settings_dict),
+            "REGENERATION_CHUNK_SIZE": str(TEST_CHUNK_SIZE),
+            "REGENERATION_TASK_BUDGET_SECONDS": "1",
+        },
+        log_path=tmp_path_factory.mktemp("worker") / "worker.log",
+        name=f"pytest-{os.getpid()}",
+        concurrency=2,
+    ).start()
     yield worker
-    worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+    worker.terminate(timeout=30)
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ import factory
 from django.utils import timezone
 
 from catalog.models import RoleAssignment
+from credentials.recipe import credentials_for_password
 from people.models import PSU, Campus, Student, User
-from regeneration.crypto import encrypt_default_password
-from regeneration.hashers import EncryptedTemporaryPasswordHasher
 from regeneration.models import RegenerationRequest
 
 STAFF_PASSWORD = "Staff-Test-Pass-1"
@@ -56,6 +55,7 @@ class StudentFactory(factory.django.DjangoModelFactory):
 
     class Params:
         default_password = "oldpass42"
+        credentials = factory.LazyAttribute(lambda s: credentials_for_password(s.default_password))
 
     campus = factory.SubFactory(CampusFactory)
     psu = factory.LazyAttribute(lambda s: s.campus.psu)
@@ -64,13 +64,9 @@ class StudentFactory(factory.django.DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Student{n}")
     username = factory.Sequence(lambda n: f"student{n}")
     grade = "5"
-    default_password_encrypted = factory.LazyAttribute(
-        lambda s: encrypt_default_password(s.default_password)
-    )
+    default_password_encrypted = factory.LazyAttribute(lambda s: s.credentials.default_token)
     default_password_set_at = factory.LazyFunction(timezone.now)
-    password = factory.LazyAttribute(
-        lambda s: EncryptedTemporaryPasswordHasher.encode_token(s.default_password_encrypted)
-    )
+    password = factory.LazyAttribute(lambda s: s.credentials.login)
 
 
 def lea_admin(user: User, *psus: PSU) -> User:

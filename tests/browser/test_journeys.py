@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from people.models import Student
+from regeneration.lifecycle import regeneration_request_create
 from regeneration.models import RegenerationRequest
-from regeneration.services import regeneration_request_create
 from tests.factories import RegenerationRequestFactory
 
 pytestmark = pytest.mark.browser
@@ -265,7 +265,7 @@ def test_student_signs_in_with_the_password_shown_in_people_must_choose_one_and_
 def test_support_finds_the_request_in_admin_sees_its_outcomes_and_cannot_change_it(
     page, browsing, world, finish_requests
 ):
-    regeneration, _ = regeneration_request_create(
+    regeneration = regeneration_request_create(
         requester=world.admin920,
         values={
             "psu_code": "920",

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from credentials.crypto import decrypt_default_password
 from people.models import Student
-from regeneration.crypto import decrypt_default_password
 from tests.conftest import ROOT
 from tests.helpers import page_text
 

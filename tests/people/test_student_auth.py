@@ -11,8 +11,8 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.urls import reverse
 from django.utils import timezone
 
+from credentials.crypto import decrypt_default_password
 from people.models import Student
-from regeneration.crypto import decrypt_default_password
 from tests.helpers import field_errors, page_text, request_through_views
 
 CHOSEN = "Purple-Giraffe-Kite-72"
@@ -352,7 +352,7 @@ def test_a_wrong_password_costs_a_full_hash_whether_or_not_the_username_exists(
     time of the answer would reveal which usernames exist."""
     settings.PASSWORD_HASHERS = [
         "tests.people.test_student_auth.CountingHasher",
-        "regeneration.hashers.EncryptedTemporaryPasswordHasher",
+        "credentials.hashers.EncryptedTemporaryPasswordHasher",
     ]
     costs = {}
     for username in (student.username, "nobody-by-this-name"):

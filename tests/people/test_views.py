@@ -9,8 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from people.models import Student
-from regeneration.models import DefaultPasswordDisclosure
+from people.models import DefaultPasswordDisclosure, Student
 from tests.factories import StudentFactory, UserFactory, lea_admin
 from tests.helpers import current_nav_items, page_text, request_through_views
 
@@ -322,7 +321,7 @@ def test_show_reveals_the_default_password_uncached_and_records_who_whose_when_w
         student,
         world.psu920,
     )
-    assert disclosure.request is None and disclosure.student_count == 1
+    assert disclosure.request_number is None and disclosure.student_count == 1
     assert disclosure.ip == "10.1.2.3"
     assert before <= disclosure.at <= timezone.now()
 

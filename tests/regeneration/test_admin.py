@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import RoleAssignment
-from regeneration import services
+from regeneration import lifecycle
 from regeneration.models import RegenerationRequest
 from tests.factories import RegenerationRequestFactory, UserFactory
 from tests.helpers import page_text
@@ -23,7 +23,7 @@ def history(world):
         reset_current_passwords=True,
         comments='=HYPERLINK("http://evil.example","click")',
     )
-    services.request_run(request_id=done.pk, budget_seconds=60)
+    lifecycle.request_run(request_id=done.pk, budget_seconds=60)
     queued = RegenerationRequestFactory(
         requester=world.admin010, psu=world.psu010, comments="Grade 5 only"
     )

@@ -12,10 +12,10 @@ from cryptography.fernet import Fernet
 from django.urls import reverse
 from django.utils import timezone
 
-from people.models import Student
-from regeneration.crypto import decrypt_default_password
+from credentials.crypto import decrypt_default_password
+from people.models import DefaultPasswordDisclosure, Student
 from regeneration.handout import handout_state
-from regeneration.models import DefaultPasswordDisclosure, RegenerationOutcome, RegenerationRequest
+from regeneration.models import RegenerationOutcome, RegenerationRequest
 from tests.conftest import ROOT
 from tests.factories import (
     RegenerationRequestFactory,
@@ -104,9 +104,9 @@ def test_requester_downloads_the_changed_students_current_default_passwords_as_c
         assert student.check_password(password)
     disclosure = DefaultPasswordDisclosure.objects.get()
     assert disclosure.kind == DefaultPasswordDisclosure.Kind.CSV
-    assert (disclosure.actor, disclosure.request, disclosure.psu) == (
+    assert (disclosure.actor, disclosure.request_number, disclosure.psu) == (
         world.admin920,
-        regeneration,
+        regeneration.pk,
         world.psu920,
     )
     assert (disclosure.student_count, disclosure.student, disclosure.ip) == (10, None, "10.9.8.7")
@@ -130,19 +130,28 @@ def test_csv_leaves_out_a_student_who_has_since_left_the_psu(client, world, fini
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("view", HANDOUT_VIEWS)
-@pytest.mark.parametrize("who", ["colleague", "admin010", "adminmulti"])
-def test_administrators_other_than_the_requester_are_refused(client, world, finished, view, who):
-    users = {
-        "colleague": lea_admin(UserFactory(username="admin920b"), world.psu920),
-        "admin010": world.admin010,
-        "adminmulti": world.adminmulti,
-    }
-    client.force_login(users[who])
+def test_a_colleague_of_the_same_psu_is_refused_with_the_reason(client, world, finished, view):
+    client.force_login(lea_admin(UserFactory(username="admin920b"), world.psu920))
 
     response = client.get(reverse(view, args=[finished.pk]))
 
     assert response.status_code == 403
     assert "Only the administrator who made this request can download" in page_text(response)
+    assert "oldpass42" not in response.content.decode()
+    assert DefaultPasswordDisclosure.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", HANDOUT_VIEWS)
+@pytest.mark.parametrize("who", ["admin010", "adminmulti"])
+def test_administrators_of_other_psus_do_not_learn_the_request_exists(
+    client, world, finished, view, who
+):
+    client.force_login(getattr(world, who))
+
+    response = client.get(reverse(view, args=[finished.pk]))
+
+    assert response.status_code == 404
     assert "oldpass42" not in response.content.decode()
     assert DefaultPasswordDisclosure.objects.count() == 0
 
@@ -156,7 +165,7 @@ def test_the_requester_who_lost_the_psu_role_is_refused(client, world, finished,
 
     response = client.get(reverse(view, args=[finished.pk]))
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert DefaultPasswordDisclosure.objects.count() == 0
 
 
@@ -279,7 +288,7 @@ def test_cards_are_grouped_by_campus_and_grade_one_group_per_printed_page(client
     assert "no-store" in response["Cache-Control"]
     disclosure = DefaultPasswordDisclosure.objects.get()
     assert disclosure.kind == DefaultPasswordDisclosure.Kind.CARDS
-    assert (disclosure.request, disclosure.student_count) == (finished, 17)
+    assert (disclosure.request_number, disclosure.student_count) == (finished.pk, 17)
     assert disclosure.scope == "All students the request changed"
 
 
@@ -361,8 +370,8 @@ def test_handout_fails_loudly_when_passwords_cannot_be_decrypted(
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
     assert (
-        "17 of these students' default passwords cannot be decrypted with the keys the portal "
-        "is configured with (DEFAULT_PASSWORD_KEYS), so nothing was downloaded."
+        "17 default passwords cannot be decrypted with the keys in DEFAULT_PASSWORD_KEYS: the "
+        "key that encrypted them is missing or wrong. Nothing was downloaded."
         in page_text(response)
     )
     assert student.default_password_encrypted not in response.content.decode()

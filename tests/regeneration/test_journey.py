@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from credentials.crypto import decrypt_default_password
 from people.models import Student
-from regeneration.crypto import decrypt_default_password
 from regeneration.models import RegenerationOutcome, RegenerationRequest
 from tests.helpers import page_text
 

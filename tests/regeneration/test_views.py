@@ -12,9 +12,9 @@ import pytest
 from django.urls import reverse
 from kombu.exceptions import OperationalError as BrokerError
 
+from credentials.crypto import decrypt_default_password
 from people.models import Student
-from regeneration import services
-from regeneration.crypto import decrypt_default_password
+from regeneration import engine, lifecycle
 from regeneration.models import RegenerationRequest
 from regeneration.tasks import task_run_request
 from tests.factories import RegenerationRequestFactory, UserFactory, lea_admin
@@ -211,7 +211,7 @@ def test_request_page_shows_filters_options_status_and_affected_students(admin92
         force_password_change=True,
         comments="Term start",
     )
-    services.request_run(request_id=regeneration.pk, budget_seconds=60)
+    lifecycle.request_run(request_id=regeneration.pk, budget_seconds=60)
 
     response = admin920_client.get(regeneration.get_absolute_url())
     text = page_text(response)
@@ -237,8 +237,8 @@ def test_request_page_shows_filters_options_status_and_affected_students(admin92
 def test_progress_reports_counts_from_the_database(admin920_client, world, settings):
     settings.REGENERATION_CHUNK_SIZE = 5
     regeneration = RegenerationRequestFactory(requester=world.admin920, psu=world.psu920)
-    services.request_start(request_id=regeneration.pk)
-    services.chunk_process_next(request_id=regeneration.pk)
+    lifecycle.request_start(request_id=regeneration.pk)
+    engine.chunk_process_next(request_id=regeneration.pk)
 
     data = admin920_client.get(reverse("regeneration:progress", args=[regeneration.pk])).json()
 
@@ -273,8 +273,8 @@ def test_progress_gives_start_and_finish_times_as_the_page_shows_them_and_the_ha
         "handout": "pending",
     }
 
-    services.request_start(request_id=regeneration.pk)
-    services.chunk_process_next(request_id=regeneration.pk)
+    lifecycle.request_start(request_id=regeneration.pk)
+    engine.chunk_process_next(request_id=regeneration.pk)
     running = progress()
     regeneration.refresh_from_db()
     assert running["started_at"] == regeneration.started_at.isoformat()
@@ -283,7 +283,7 @@ def test_progress_gives_start_and_finish_times_as_the_page_shows_them_and_the_ha
     )
     assert (running["finished_at"], running["handout"]) == (None, "pending")
 
-    services.request_run(request_id=regeneration.pk, budget_seconds=60)
+    lifecycle.request_run(request_id=regeneration.pk, budget_seconds=60)
     finished = progress()
     regeneration.refresh_from_db()
     assert finished["finished_at"] == regeneration.finished_at.isoformat()
@@ -377,7 +377,7 @@ def test_with_the_broker_down_confirm_answers_at_once_and_the_sweep_runs_it_late
     assert "nothing is lost" in page_text(response)
 
     monkeypatch.undo()  # the broker is back
-    dispatched = services.requests_sweep(now=regeneration.queued_at + timedelta(seconds=10))
+    dispatched = lifecycle.requests_sweep(now=regeneration.queued_at + timedelta(seconds=10))
 
     assert dispatched == [regeneration.pk]
     assert finish_requests(regeneration).status == Status.COMPLETED
@@ -387,14 +387,14 @@ def test_with_the_broker_down_confirm_answers_at_once_and_the_sweep_runs_it_late
 def test_the_sweep_resumes_a_request_whose_worker_died(world, settings, finish_requests):
     settings.REGENERATION_CHUNK_SIZE = 5
     regeneration = RegenerationRequestFactory(requester=world.admin920, psu=world.psu920)
-    services.request_start(request_id=regeneration.pk)
-    services.chunk_process_next(request_id=regeneration.pk)  # then the worker is killed
+    lifecycle.request_start(request_id=regeneration.pk)
+    engine.chunk_process_next(request_id=regeneration.pk)  # then the worker is killed
     long_ago = regeneration.queued_at - timedelta(minutes=5)
     RegenerationRequest.objects.filter(pk=regeneration.pk).update(
         heartbeat_at=long_ago, dispatched_at=long_ago
     )
 
-    assert services.requests_sweep() == [regeneration.pk]
+    assert lifecycle.requests_sweep() == [regeneration.pk]
 
     regeneration = finish_requests(regeneration)
     assert regeneration.status == Status.COMPLETED

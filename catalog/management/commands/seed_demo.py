@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from catalog.demo import DEFAULT_DEMO_PASSWORD, demo_seed
+from people.models import PSU, Campus, Student, User
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo PSUs (920, 010, 32B), campuses, students and staff accounts "
+        "(admin920, admin010, adminmulti, support, teacher, root). Safe to run again."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            default=DEFAULT_DEMO_PASSWORD,
+            help=f"Password of every demo account (default: {DEFAULT_DEMO_PASSWORD}).",
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with DEBUG off (never in production)."
+        )
+
+    def handle(self, *args, password, force, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "Refusing to create demo accounts with DEBUG off: they share a published "
+                "password. Pass --force if this really is a demo or test site."
+            )
+        created = demo_seed(password=password)
+        self.stdout.write(
+            f"Demo data ready: {PSU.objects.count()} PSUs, {Campus.objects.count()} campuses, "
+            f"{Student.objects.count():,} students, {User.objects.count()} staff accounts "
+            f"(created now: {created.psus} PSUs, {created.campuses} campuses, "
+            f"{created.students:,} students, {created.users} accounts)."
+        )

@@ -1,0 +1,25 @@
+"""Who may do what: the decorators every staff view of the portal goes through. They read
+the signed-in user's roles through the properties of ``people.User``."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+
+LEA_ADMIN_REQUIRED = "This page needs the LEA Administrator role for at least one PSU."
+
+
+def lea_admin_required(view):
+    """Signed-in staff holding the LEA Administrator role for at least one PSU; others get
+    403 with an explanation of how to obtain the role."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_lea_admin:
+            raise PermissionDenied(LEA_ADMIN_REQUIRED)
+        return view(request, *args, **kwargs)
+
+    return wrapped

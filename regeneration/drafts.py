@@ -1,0 +1,49 @@
+"""Confirm drafts: a validated form's values, kept in the session under a random key between
+*Request* and *Confirm*. The key becomes the request's confirmation key, which makes
+confirming twice harmless (``lifecycle.regeneration_request_create``)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpRequest
+
+DRAFTS_SESSION_KEY = "regeneration_drafts"
+MAX_DRAFTS = 10
+
+
+def _drafts(request: HttpRequest) -> dict:
+    return request.session.get(DRAFTS_SESSION_KEY, {})
+
+
+def draft_get(request: HttpRequest, key: uuid.UUID | str) -> dict | None:
+    return _drafts(request).get(str(key))
+
+
+def draft_save(request: HttpRequest, values: dict) -> uuid.UUID:
+    """Keep the values; the newest MAX_DRAFTS drafts are kept."""
+    key = uuid.uuid4()
+    drafts = _drafts(request)
+    drafts[str(key)] = values
+    request.session[DRAFTS_SESSION_KEY] = dict(list(drafts.items())[-MAX_DRAFTS:])
+    return key
+
+
+def draft_discard(request: HttpRequest, key: uuid.UUID) -> None:
+    drafts = _drafts(request)
+    drafts.pop(str(key), None)
+    request.session[DRAFTS_SESSION_KEY] = drafts
+
+
+def draft_form_data(values: dict) -> dict:
+    """The draft's values as the form's POST data, to check them again or edit them."""
+    data = {
+        "psu_code": values["psu_code"],
+        "campus_codes": ", ".join(values["campus_codes"]),
+        "grade_levels": ", ".join(values["grade_levels"]),
+        "comments": values["comments"],
+    }
+    for flag in ("reset_current_passwords", "force_password_change"):
+        if values[flag]:
+            data[flag] = "on"
+    return data

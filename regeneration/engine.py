@@ -1,0 +1,286 @@
+"""The chunk engine: a request's students in chunks of a stable (id) order, each chunk one
+transaction.
+
+A chunk locks its row and its students' rows, makes their new credentials (the credential
+pipeline below), writes them with one set-based UPDATE from a staging table, inserts one
+outcome row per student, and marks itself done. A chunk already done is skipped, so a task
+delivered again changes no student twice and finishes the rest. On PostgreSQL several lanes
+(threads, each with its own connection) claim chunks at once with SKIP LOCKED.
+
+The request's lifecycle around this (start, finish, fail) is ``regeneration.lifecycle``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from credentials.crypto import decrypt_default_passwords, undecryptable_message
+from credentials.recipe import credentials_new
+from ncedcloud.staging import StagingTable
+from people.models import Student
+
+from .models import RegenerationChunk, RegenerationOutcome, RegenerationRequest
+from .selectors import students_of_request
+
+STAGE = StagingTable(
+    "regeneration_stage",
+    (("student_id", "bigint PRIMARY KEY"), ("token", "text NOT NULL"), ("login", "text")),
+)
+UNDECRYPTABLE_STUDENT = undecryptable_message(consequence="This student was not changed.")
+
+
+# Planning -----------------------------------------------------------------------------------
+
+
+def chunks_plan(request: RegenerationRequest, students) -> list[RegenerationChunk]:
+    """The request's chunks: its students' ids read once, in order, with a server-side
+    cursor, cut every ``chunk_size_for(request)`` students."""
+    size = chunk_size_for(request)
+    chunks: list[RegenerationChunk] = []
+    first = last = None
+    count = 0
+    for student_id in (
+        students.order_by("id").values_list("id", flat=True).iterator(chunk_size=10_000)
+    ):
+        if count == 0:
+            first = student_id
+        last = student_id
+        count += 1
+        if count == size:
+            chunks.append(_chunk(request, len(chunks), first, last, count))
+            count = 0
+    if count:
+        chunks.append(_chunk(request, len(chunks), first, last, count))
+    return chunks
+
+
+def _chunk(request, index, first, last, size) -> RegenerationChunk:
+    return RegenerationChunk(
+        request=request, index=index, first_student_id=first, last_student_id=last, size=size
+    )
+
+
+def chunk_size_for(request: RegenerationRequest) -> int:
+    if hashes_at_request_time(request):
+        return settings.REGENERATION_HASHED_CHUNK_SIZE
+    return settings.REGENERATION_CHUNK_SIZE
+
+
+def hashes_at_request_time(request: RegenerationRequest) -> bool:
+    """A reset hashed at full strength while it runs: its chunks fan out as tasks."""
+    return request.reset_current_passwords and settings.REGENERATION_HASH_AT_REQUEST_TIME
+
+
+def pending_chunk_ids(*, request_id: int) -> list[int]:
+    return list(
+        RegenerationChunk.objects.filter(
+            request_id=request_id, status=RegenerationChunk.Status.PENDING
+        )
+        .order_by("index")
+        .values_list("pk", flat=True)
+    )
+
+
+# Lanes --------------------------------------------------------------------------------------
+
+
+def chunks_run(*, request_id: int, deadline: float) -> bool:
+    """Process the request's pending chunks until none is left to claim (True) or the
+    deadline has passed (False); each lane does at least one chunk.
+
+    On PostgreSQL, REGENERATION_PARALLEL_CHUNKS lanes run at once, each a thread with its own
+    database connection. While one lane waits for PostgreSQL to write its chunk, another
+    decrypts, generates and encrypts the next one, so Python and the database work at the
+    same time instead of taking turns; claiming chunks with SKIP LOCKED keeps lanes apart
+    exactly as it keeps two workers apart. SQLite allows one writer at a time, and inside an
+    open transaction (tests) other connections would not see its rows: there one lane runs,
+    in this thread.
+    """
+    stop = threading.Event()
+    lanes = settings.REGENERATION_PARALLEL_CHUNKS
+    if lanes <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _lane_run(request_id, deadline, stop)
+    with ThreadPoolExecutor(lanes, thread_name_prefix=f"request-{request_id}") as pool:
+        futures = [pool.submit(_lane_thread, request_id, deadline, stop) for _ in range(lanes)]
+        try:
+            return all([future.result() for future in futures])
+        finally:
+            stop.set()  # on an error (or a time limit) here, the other lanes stop too
+
+
+def _lane_thread(request_id: int, deadline: float, stop: threading.Event) -> bool:
+    try:
+        return _lane_run(request_id, deadline, stop)
+    finally:
+        connections.close_all()  # this thread's connection
+
+
+def _lane_run(request_id: int, deadline: float, stop: threading.Event) -> bool:
+    try:
+        while not stop.is_set():
+            if not chunk_process_next(request_id=request_id):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+        return False
+    except BaseException:
+        stop.set()
+        raise
+
+
+# One chunk ----------------------------------------------------------------------------------
+
+
+def chunk_process_next(*, request_id: int) -> bool:
+    """Claim the first pending chunk no other worker holds and process it; False when no
+    chunk is left to claim."""
+    with transaction.atomic():
+        chunk = (
+            RegenerationChunk.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(request_id=request_id, status=RegenerationChunk.Status.PENDING)
+            .order_by("index")
+            .first()
+        )
+        if chunk is None:
+            return False
+        _process_locked_chunk(chunk)
+        return True
+
+
+def chunk_process(*, chunk_id: int) -> bool:
+    """Process one chunk, waiting for a worker that holds it; False if it is already done."""
+    with transaction.atomic():
+        chunk = (
+            RegenerationChunk.objects.select_for_update(of=("self",)).filter(pk=chunk_id).first()
+        )
+        if chunk is None or chunk.status == RegenerationChunk.Status.DONE:
+            return False
+        _process_locked_chunk(chunk)
+        return True
+
+
+def _process_locked_chunk(chunk: RegenerationChunk) -> None:
+    request = RegenerationRequest.objects.get(pk=chunk.request_id)
+    if request.status != RegenerationRequest.Status.RUNNING:
+        return
+    rows = list(
+        students_of_request(request)
+        .filter(id__gte=chunk.first_student_id, id__lte=chunk.last_student_id)
+        .order_by("id")
+        .select_for_update()
+        .values_list("id", "grade", "default_password_encrypted")
+    )
+    staged, failures = _new_credentials(rows, request=request)
+    now = timezone.now()
+    _write_staged(staged, request=request, chunk=chunk, now=now)
+    if failures:
+        RegenerationOutcome.objects.bulk_create(
+            RegenerationOutcome(
+                request=request,
+                student_id=student_id,
+                status=RegenerationOutcome.Status.FAILED,
+                error=UNDECRYPTABLE_STUDENT,
+                processed_at=now,
+            )
+            for student_id in failures
+        )
+    RegenerationChunk.objects.filter(pk=chunk.pk).update(
+        status=RegenerationChunk.Status.DONE, finished_at=now
+    )
+    RegenerationRequest.objects.filter(pk=request.pk).update(
+        processed_count=F("processed_count") + len(staged),
+        failed_count=F("failed_count") + len(failures),
+        heartbeat_at=now,
+    )
+
+
+# The credential pipeline --------------------------------------------------------------------
+
+
+@sensitive_variables("decrypted", "readable", "previous")
+def _new_credentials(
+    rows, *, request: RegenerationRequest
+) -> tuple[list[tuple[int, str, str | None]], list[int]]:
+    """New encrypted defaults (and, with reset, login credentials) for the rows, as staged
+    rows (student id, token, login); the ids of students whose current default cannot be
+    decrypted are returned apart, and those students are left unchanged. The whole chunk is
+    decrypted, generated and encrypted in batches: per student that costs about a tenth of
+    doing it one by one (``credentials.fernet_batch``, ``credentials.policy``)."""
+    decrypted = iter(decrypt_default_passwords([token for _, _, token in rows if token]))
+    readable: list[tuple[int, str, str | None]] = []
+    failures: list[int] = []
+    for student_id, grade, token in rows:
+        previous = next(decrypted) if token else None
+        if token and previous is None:
+            failures.append(student_id)
+        else:
+            readable.append((student_id, grade, previous))
+    new = credentials_new(
+        grades=[grade for _, grade, _ in readable],
+        previous=[previous for _, _, previous in readable],
+        hash_login=hashes_at_request_time(request),
+    )
+    reset = request.reset_current_passwords
+    staged = [
+        (student_id, made.default_token, made.login if reset else None)
+        for (student_id, _, _), made in zip(readable, new, strict=True)
+    ]
+    return staged, failures
+
+
+# The staged write ---------------------------------------------------------------------------
+
+
+def _write_staged(
+    staged: list[tuple], *, request: RegenerationRequest, chunk: RegenerationChunk, now
+) -> None:
+    """Write a chunk with a constant number of statements: stage the rows (COPY on
+    PostgreSQL), then one UPDATE of the students and one INSERT of the outcomes.
+
+    The UPDATE is bounded by the chunk's id range: the staging table has no statistics, and
+    without the bound PostgreSQL joins it by hashing a scan of the whole student table, for
+    every chunk, so a request's cost grew with the square of its size."""
+    if not staged:
+        return
+    qn = connection.ops.quote_name
+    student_table = qn(Student._meta.db_table)
+    outcome_table = qn(RegenerationOutcome._meta.db_table)
+    at = connection.ops.adapt_datetimefield_value(now)
+    reset = request.reset_current_passwords
+    must_change = request.force_change_in_effect
+    with connection.cursor() as cursor:
+        STAGE.fill(cursor, staged)
+        assignments = [
+            "default_password_encrypted = s.token",
+            "default_password_set_at = %s",
+            "default_request_number = %s",
+        ]
+        params: list = [at, request.pk]
+        if reset:
+            assignments += [
+                "password = s.login",
+                "must_change_password = %s",
+                "temporary_password_set_at = %s",
+            ]
+            params += [must_change, at]
+        cursor.execute(
+            f"UPDATE {student_table} SET {', '.join(assignments)} "
+            f"FROM {STAGE.name} s WHERE {student_table}.id = s.student_id "
+            f"AND {student_table}.id BETWEEN %s AND %s",
+            [*params, chunk.first_student_id, chunk.last_student_id],
+        )
+        cursor.execute(
+            f"INSERT INTO {outcome_table} "
+            "(request_id, student_id, status, password_reset, must_change_set, error, "
+            "processed_at) "
+            f"SELECT %s, s.student_id, %s, %s, %s, '', %s FROM {STAGE.name} s",
+            [request.pk, RegenerationOutcome.Status.CHANGED, reset, must_change, at],
+        )

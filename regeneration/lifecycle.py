@@ -1,0 +1,336 @@
+"""A request's lifecycle: recorded at *Confirm*, dispatched to the task queue, started (its
+chunks planned), run by the chunk engine, finished or failed, and its requester notified.
+The periodic sweep dispatches again what no worker is known to be running.
+
+Tasks are dispatched by name (``regeneration.tasks`` is a leaf that imports this module, never
+the other way round). Tasks carry the request id only.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from credentials.crypto import DefaultPasswordDecryptionError, decrypt_default_password
+from ncedcloud.celery import app as celery_app
+from people.models import PSU
+
+from . import engine
+from .emails import request_notify
+from .models import RegenerationChunk, RegenerationRequest
+from .selectors import request_confirmed_with, students_matching, students_of_request
+
+logger = logging.getLogger(__name__)
+
+Status = RegenerationRequest.Status
+T = TypeVar("T")
+# Errors a retry can cure: the database restarted or the connection dropped mid-chunk. The
+# chunk's transaction rolled back, so running it again is safe.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+RUN_REQUEST_TASK = "regeneration.run_request"
+RUN_CHUNK_TASK = "regeneration.run_chunk"
+
+
+class RunState(enum.Enum):
+    MORE = "more"  # time budget used up; run again for the rest
+    FAN_OUT = "fan_out"  # chunks are to be dispatched as separate tasks
+    WAITING = "waiting"  # another request of the same PSU runs first
+    FINISHED = "finished"
+    GONE = "gone"
+
+
+class RequestNotConfirmable(Exception):
+    """A confirm that must not record a request; the message says why, for the requester."""
+
+
+class RequestMatchesNobody(RequestNotConfirmable):
+    def __init__(self) -> None:
+        super().__init__("No student matches this request, so it cannot be confirmed.")
+
+
+class RequestAlreadyConfirmed(RequestNotConfirmable):
+    def __init__(self, request: RegenerationRequest) -> None:
+        self.request = request
+        super().__init__(f"Request #{request.pk} was already confirmed; nothing new was queued.")
+
+
+# Recording and dispatching ----------------------------------------------------------------
+
+
+def regeneration_request_create(
+    *, requester, values: dict, confirmation_key: uuid.UUID
+) -> RegenerationRequest:
+    """Record a confirmed request as queued and dispatch it once the row is committed.
+
+    The confirmation key makes this idempotent: a second confirm of the same draft (double
+    click, back button, resubmit) raises ``RequestAlreadyConfirmed`` with the request already
+    made, also when two confirms race (the key is unique). A request matching nobody raises
+    ``RequestMatchesNobody``."""
+    _refuse_if_confirmed(confirmation_key)
+    psu = PSU.objects.get(code=values["psu_code"])
+    matching = students_matching(
+        psu=psu, campus_codes=values["campus_codes"], grade_levels=values["grade_levels"]
+    )
+    if not matching.exists():
+        raise RequestMatchesNobody()
+    try:
+        with transaction.atomic():
+            request = RegenerationRequest.objects.create(
+                requester=requester,
+                psu=psu,
+                campus_codes=values["campus_codes"],
+                grade_levels=values["grade_levels"],
+                reset_current_passwords=values["reset_current_passwords"],
+                force_password_change=values["force_password_change"],
+                comments=values["comments"],
+                confirmation_key=confirmation_key,
+            )
+            transaction.on_commit(partial(request_dispatch, request_id=request.pk))
+    except IntegrityError:
+        _refuse_if_confirmed(confirmation_key)  # the other confirm won the race
+        raise
+    logger.info("Request %s queued by %s for PSU %s", request.pk, requester.username, psu.code)
+    return request
+
+
+def _refuse_if_confirmed(confirmation_key: uuid.UUID) -> None:
+    existing = request_confirmed_with(confirmation_key)
+    if existing is not None:
+        raise RequestAlreadyConfirmed(existing)
+
+
+def _task(name: str):
+    return celery_app.tasks[name]
+
+
+def request_dispatch(*, request_id: int) -> bool:
+    """Hand the request to the task queue. If the broker cannot be reached the request
+    stays queued and the periodic sweep dispatches it later; the caller is never held up."""
+    try:
+        _task(RUN_REQUEST_TASK).apply_async(kwargs={"request_id": request_id}, retry=False)
+    except Exception as exc:  # kombu, redis and socket errors share no base class
+        logger.warning(
+            "Task queue unreachable for request %s (%s); it stays queued for the sweep.",
+            request_id,
+            type(exc).__name__,
+        )
+        return False
+    RegenerationRequest.objects.filter(pk=request_id).update(dispatched_at=timezone.now())
+    return True
+
+
+def chunks_dispatch(*, request_id: int) -> None:
+    """Fan the request's pending chunks out as tasks, over every worker."""
+    for chunk_id in engine.pending_chunk_ids(request_id=request_id):
+        _task(RUN_CHUNK_TASK).apply_async(kwargs={"request_id": request_id, "chunk_id": chunk_id})
+
+
+def requests_sweep(*, now=None) -> list[int]:
+    """Dispatch again what no worker is known to be running: queued requests never (or long
+    ago) dispatched, and running requests whose heartbeat stopped (their worker died, or the
+    broker lost the message). Running a request twice is harmless: chunks are claimed."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.REGENERATION_STALE_AFTER_SECONDS)
+    not_recently_dispatched = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale)
+    lost = RegenerationRequest.objects.filter(
+        (
+            Q(
+                status=Status.QUEUED,
+                dispatched_at__isnull=True,
+                queued_at__lt=now - timedelta(seconds=5),
+            )
+        )
+        | (Q(status=Status.QUEUED) & Q(dispatched_at__lt=stale))
+        | (Q(status=Status.RUNNING, heartbeat_at__lt=stale) & not_recently_dispatched)
+    ).order_by("queued_at", "id")
+    dispatched = []
+    for request_id in lost.values_list("pk", flat=True):
+        logger.info("Sweep dispatches request %s again", request_id)
+        if request_dispatch(request_id=request_id):
+            dispatched.append(request_id)
+    return dispatched
+
+
+def psu_dispatch_next(*, psu_id: int) -> None:
+    """Requests of one PSU run one at a time, oldest first: start the next one."""
+    following = (
+        RegenerationRequest.objects.filter(psu_id=psu_id, status=Status.QUEUED)
+        .order_by("queued_at", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if following is not None:
+        request_dispatch(request_id=following)
+
+
+# Running ------------------------------------------------------------------------------------
+
+
+def run_or_fail(request_id: int, work: Callable[[], T]) -> T | None:
+    """The one policy for a request's work: a transient database error propagates (the task
+    retries it; the chunk in flight rolled back), any other error fails the request with a
+    readable reason and returns None."""
+    try:
+        return work()
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:
+        request_fail(request_id=request_id, message=describe_failure(exc))
+        return None
+
+
+def request_run(*, request_id: int, budget_seconds: float) -> RunState:
+    """Start the request if it is queued, then process its chunks until none is left
+    (finish it) or the time budget is used (the caller runs it again)."""
+    state = request_start(request_id=request_id)
+    if state is not None:
+        return state
+    request = RegenerationRequest.objects.only("reset_current_passwords").get(pk=request_id)
+    if engine.hashes_at_request_time(request):
+        return RunState.FAN_OUT
+    deadline = time.monotonic() + budget_seconds
+    finished = run_or_fail(
+        request_id, lambda: engine.chunks_run(request_id=request_id, deadline=deadline)
+    )
+    if finished is None:
+        return RunState.FINISHED
+    if not finished:
+        return RunState.MORE
+    request_finalize(request_id=request_id)
+    return RunState.FINISHED
+
+
+def request_run_slice(*, request_id: int) -> RunState:
+    """One task's share of a request: run it for REGENERATION_TASK_BUDGET_SECONDS, then hand
+    the rest to a new task (so no task nears the broker's visibility timeout), or fan the
+    chunks out as tasks when they hash at full strength."""
+    state = request_run(
+        request_id=request_id, budget_seconds=settings.REGENERATION_TASK_BUDGET_SECONDS
+    )
+    if state is RunState.MORE:
+        request_dispatch(request_id=request_id)
+    elif state is RunState.FAN_OUT:
+        chunks_dispatch(request_id=request_id)
+    return state
+
+
+def chunk_run(*, request_id: int, chunk_id: int) -> None:
+    """One fanned-out chunk, then the request's end if it was the last."""
+    if run_or_fail(request_id, lambda: engine.chunk_process(chunk_id=chunk_id)) is not None:
+        request_finalize(request_id=request_id)
+
+
+def request_start(*, request_id: int) -> RunState | None:
+    """Move a queued request to running and plan its chunks; None when it runs (now or
+    already), otherwise why it does not."""
+    with transaction.atomic():
+        request = RegenerationRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None:
+            return RunState.GONE
+        if request.status == Status.RUNNING:
+            return None
+        if request.status != Status.QUEUED:
+            return RunState.FINISHED
+        # One request per PSU at a time: lock the PSU so two starts cannot both see none.
+        PSU.objects.select_for_update().filter(pk=request.psu_id).first()
+        if _earlier_request_pending(request):
+            return RunState.WAITING
+        students = students_of_request(request)
+        try:
+            _check_keys_decrypt(students)
+        except DefaultPasswordDecryptionError as exc:
+            _mark_failed(request, str(exc))
+            return RunState.FINISHED
+        chunks = engine.chunks_plan(request, students)
+        RegenerationChunk.objects.bulk_create(chunks)
+        now = timezone.now()
+        request.status = Status.RUNNING
+        request.started_at = request.heartbeat_at = now
+        request.targeted_count = sum(chunk.size for chunk in chunks)
+        request.save(update_fields=["status", "started_at", "heartbeat_at", "targeted_count"])
+    logger.info("Request %s started: %s students", request_id, request.targeted_count)
+    return None
+
+
+def _earlier_request_pending(request: RegenerationRequest) -> bool:
+    others = RegenerationRequest.objects.filter(psu_id=request.psu_id).exclude(pk=request.pk)
+    return others.filter(
+        Q(status=Status.RUNNING)
+        | Q(status=Status.QUEUED, queued_at__lt=request.queued_at)
+        | Q(status=Status.QUEUED, queued_at=request.queued_at, pk__lt=request.pk)
+    ).exists()
+
+
+def _check_keys_decrypt(students) -> None:
+    """Fail before changing anything when the configured keys cannot read the passwords."""
+    token = students.order_by("id").values_list("default_password_encrypted", flat=True).first()
+    if token:
+        decrypt_default_password(token)
+
+
+# Finishing ----------------------------------------------------------------------------------
+
+
+def request_finalize(*, request_id: int) -> bool:
+    """Mark the request finished once no chunk is pending; notify the requester."""
+    with transaction.atomic():
+        request = RegenerationRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None or request.status != Status.RUNNING:
+            return False
+        if request.chunks.filter(status=RegenerationChunk.Status.PENDING).exists():
+            return False
+        request.status = Status.COMPLETED_WITH_ERRORS if request.failed_count else Status.COMPLETED
+        request.finished_at = timezone.now()
+        request.save(update_fields=["status", "finished_at"])
+        _after_finish(request)
+    logger.info(
+        "Request %s %s: %s changed, %s failed",
+        request_id,
+        request.status,
+        request.processed_count,
+        request.failed_count,
+    )
+    return True
+
+
+def request_fail(*, request_id: int, message: str) -> bool:
+    with transaction.atomic():
+        request = RegenerationRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None or request.is_finished:
+            return False
+        _mark_failed(request, message)
+    logger.error("Request %s failed: %s", request_id, message)
+    return True
+
+
+def _mark_failed(request: RegenerationRequest, message: str) -> None:
+    request.status = Status.FAILED
+    request.finished_at = timezone.now()
+    request.error_message = message
+    request.save(update_fields=["status", "finished_at", "error_message"])
+    _after_finish(request)
+
+
+def _after_finish(request: RegenerationRequest) -> None:
+    transaction.on_commit(partial(request_notify, request_id=request.pk))
+    transaction.on_commit(partial(psu_dispatch_next, psu_id=request.psu_id))
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A readable, single-line reason: never a row's values (PostgreSQL's DETAIL lines can
+    hold them), never a password."""
+    if isinstance(exc, DefaultPasswordDecryptionError):
+        return str(exc)
+    first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+    return f"The request stopped on an unexpected error ({type(exc).__name__}: {first_line})."

@@ -1,0 +1,25 @@
+"""Requests made and run directly through the services, as the tasks run them."""
+
+from __future__ import annotations
+
+from people.models import Student
+from regeneration import lifecycle
+from regeneration.models import RegenerationRequest
+from tests.factories import RegenerationRequestFactory
+
+Status = RegenerationRequest.Status
+
+
+def make_request(world, **options) -> RegenerationRequest:
+    return RegenerationRequestFactory(requester=world.admin920, psu=world.psu920, **options)
+
+
+def run(request: RegenerationRequest) -> RegenerationRequest:
+    lifecycle.request_run(request_id=request.pk, budget_seconds=60)
+    request.refresh_from_db()
+    return request
+
+
+def tokens(students=None) -> dict[int, str]:
+    students = Student.objects.all() if students is None else students
+    return dict(students.values_list("pk", "default_password_encrypted"))

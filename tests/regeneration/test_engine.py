@@ -1,0 +1,236 @@
+"""The chunk engine: what a request does to each student, a chunk at a time; a chunk costs a
+fixed number of queries whatever its size, and two lanes change every student exactly once."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+from django.db import OperationalError, connection
+
+from bench.measure import chunk_query_counts
+from credentials.crypto import decrypt_default_password
+from people.models import Student
+from regeneration import engine, lifecycle
+from regeneration.models import RegenerationOutcome, RegenerationRequest
+from regeneration.selectors import chunk_progress
+from tests.factories import RegenerationRequestFactory, StudentFactory
+from tests.regeneration.helpers import make_request, run, tokens
+
+Status = RegenerationRequest.Status
+
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="lanes run in parallel on PostgreSQL only"
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("reset", "force"), [(False, False), (False, True), (True, False), (True, True)]
+)
+def test_each_combination_of_the_checkboxes_has_its_effect_on_students(world, reset, force):
+    old_default = "oldpass42"  # every factory student's default and login password
+    other_psu = tokens(world.students(world.psu010))
+    regeneration = make_request(world, reset_current_passwords=reset, force_password_change=force)
+
+    run(regeneration)
+
+    assert regeneration.status == Status.COMPLETED
+    assert regeneration.processed_count == regeneration.targeted_count == 17
+    assert regeneration.reset_count == (17 if reset else 0)
+    for student in world.students(world.psu920):
+        new_default = decrypt_default_password(student.default_password_encrypted)
+        assert new_default != old_default
+        assert student.must_change_password is (reset and force)
+        assert (student.temporary_password_set_at is not None) is reset
+        if reset:
+            assert not student.check_password(old_default)
+            assert student.check_password(new_default)
+        else:
+            assert not student.check_password(new_default)
+            assert student.check_password(old_default)
+    assert tokens(world.students(world.psu010)) == other_psu
+    outcome_flags = set(
+        RegenerationOutcome.objects.filter(request=regeneration).values_list(
+            "status", "password_reset", "must_change_set"
+        )
+    )
+    assert outcome_flags == {("changed", reset, reset and force)}
+
+
+@pytest.mark.django_db
+def test_only_students_of_the_chosen_campuses_and_grades_are_changed(world):
+    before = tokens()
+    regeneration = make_request(world, campus_codes=["920364"], grade_levels=["-9"])
+
+    run(regeneration)
+
+    changed = {pk for pk, token in tokens().items() if token != before[pk]}
+    expected = set(
+        Student.objects.filter(campus=world.high, grade="-9").values_list("pk", flat=True)
+    )
+    assert changed == expected and len(expected) == 2
+    assert regeneration.targeted_count == 2
+
+
+@pytest.mark.django_db
+def test_inactive_students_are_not_targeted(world):
+    gone = world.students(world.psu920).first()
+    Student.objects.filter(pk=gone.pk).update(is_active=False)
+
+    regeneration = run(make_request(world))
+
+    assert regeneration.targeted_count == 16
+    assert tokens(Student.objects.filter(pk=gone.pk)) == {gone.pk: gone.default_password_encrypted}
+
+
+@pytest.mark.django_db
+def test_new_default_differs_from_the_previous_one_even_when_the_policy_repeats(world, monkeypatch):
+    from credentials import policy
+
+    draws = iter(["oldpass42", "oldpass42", "freshpass77"] * 100)
+    monkeypatch.setattr(
+        policy.PasswordTier,
+        "generate_many",
+        lambda self, count: [next(draws) for _ in range(count)],
+    )
+    student = world.students(world.psu920).first()
+
+    run(make_request(world, campus_codes=[student.campus.code], grade_levels=[student.grade]))
+
+    student.refresh_from_db()
+    assert decrypt_default_password(student.default_password_encrypted) == "freshpass77"
+
+
+@pytest.mark.django_db
+def test_a_task_interrupted_half_way_and_run_again_changes_each_student_once(
+    world, settings, monkeypatch
+):
+    settings.REGENERATION_CHUNK_SIZE = 5
+    before = tokens()
+    regeneration = make_request(world, reset_current_passwords=True, force_password_change=True)
+    real_write = engine._write_staged
+    calls = []
+
+    def write_then_lose_the_database(staged, **kwargs):
+        calls.append(len(staged))
+        real_write(staged, **kwargs)
+        if len(calls) == 3:  # the third chunk has written its students, then the DB goes
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(engine, "_write_staged", write_then_lose_the_database)
+    with pytest.raises(OperationalError):
+        lifecycle.request_run(request_id=regeneration.pk, budget_seconds=60)
+    regeneration.refresh_from_db()
+    after_interruption = tokens()
+    changed_first = {pk for pk in before if after_interruption[pk] != before[pk]}
+    assert regeneration.status == Status.RUNNING
+    assert (chunk_progress(regeneration)[0], regeneration.processed_count) == (2, 10)
+    assert len(changed_first) == 10  # the third chunk rolled back whole
+
+    monkeypatch.setattr(engine, "_write_staged", real_write)
+    run(regeneration)
+
+    final = tokens()
+    assert regeneration.status == Status.COMPLETED
+    assert regeneration.processed_count == 17
+    assert all(final[pk] == after_interruption[pk] for pk in changed_first)
+    assert all(final[pk] != before[pk] for pk in tokens(world.students(world.psu920)))
+    outcome_counts = RegenerationOutcome.objects.filter(request=regeneration).values_list(
+        "student_id", flat=True
+    )
+    assert sorted(outcome_counts) == sorted(tokens(world.students(world.psu920)))
+
+
+@pytest.mark.django_db
+def test_a_student_whose_default_cannot_be_decrypted_is_reported_and_left_alone(world, settings):
+    foreign = Fernet(Fernet.generate_key())
+    broken = StudentFactory(
+        campus=world.elementary,
+        grade="5",
+        default_password_encrypted=foreign.encrypt(b"whatever").decode(),
+    )
+
+    regeneration = run(make_request(world))
+
+    assert regeneration.status == Status.COMPLETED_WITH_ERRORS
+    assert (regeneration.processed_count, regeneration.failed_count) == (17, 1)
+    outcome = RegenerationOutcome.objects.get(request=regeneration, student=broken)
+    assert outcome.status == "failed"
+    assert outcome.error == (
+        "A default password cannot be decrypted with the keys in DEFAULT_PASSWORD_KEYS: the key "
+        "that encrypted it is missing or wrong. This student was not changed. Ask the portal's "
+        "operator to restore the key."
+    )
+    assert Student.objects.get(pk=broken.pk).default_password_encrypted == (
+        broken.default_password_encrypted
+    )
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_fails_the_request_with_a_readable_message(world, monkeypatch):
+    def broken_write(staged, **kwargs):
+        raise ValueError("disk full\nDETAIL: Failing row contains (gAAAAsecret...)")
+
+    monkeypatch.setattr(engine, "_write_staged", broken_write)
+
+    regeneration = run(make_request(world))
+
+    assert regeneration.status == Status.FAILED
+    assert regeneration.error_message == (
+        "The request stopped on an unexpected error (ValueError: disk full)."
+    )
+
+
+def queries_per_chunk(world, settings, *, chunk_size: int, reset: bool, force: bool) -> list[int]:
+    """Run a request over PSU 920 chunk by chunk, counting each chunk's queries."""
+    settings.REGENERATION_CHUNK_SIZE = chunk_size
+    request = RegenerationRequestFactory(
+        requester=world.admin920,
+        psu=world.psu920,
+        reset_current_passwords=reset,
+        force_password_change=force,
+    )
+    return chunk_query_counts(request_id=request.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("reset", "force"), [(False, False), (True, False), (True, True)])
+def test_chunk_queries_do_not_grow_with_chunk_size(world, settings, reset, force):
+    per_size = {
+        size: queries_per_chunk(world, settings, chunk_size=size, reset=reset, force=force)
+        for size in (2, 5, 17)
+    }
+
+    assert [len(counts) for counts in per_size.values()] == [9, 4, 1]  # 17 students in 920
+    assert len({count for counts in per_size.values() for count in counts}) == 1
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_request_run_in_two_lanes_changes_every_student_once(world, settings):
+    settings.REGENERATION_CHUNK_SIZE = 2
+    settings.REGENERATION_PARALLEL_CHUNKS = 2
+    students = Student.objects.filter(psu=world.psu920)
+    before = {s.pk: decrypt_default_password(s.default_password_encrypted) for s in students}
+    request = RegenerationRequestFactory(
+        requester=world.admin920,
+        psu=world.psu920,
+        reset_current_passwords=True,
+        force_password_change=True,
+    )
+
+    state = lifecycle.request_run(request_id=request.pk, budget_seconds=60)
+
+    request.refresh_from_db()
+    assert state is lifecycle.RunState.FINISHED
+    assert request.status == RegenerationRequest.Status.COMPLETED
+    assert (request.targeted_count, request.processed_count, request.reset_count) == (17, 17, 17)
+    assert chunk_progress(request) == (9, 9)
+    outcomes = RegenerationOutcome.objects.filter(request=request)
+    assert sorted(outcomes.values_list("student_id", flat=True)) == sorted(before)
+    for student in students.all():
+        new_default = decrypt_default_password(student.default_password_encrypted)
+        assert new_default != before[student.pk]
+        assert student.must_change_password
+        assert student.check_password(new_default)

@@ -1,0 +1,125 @@
+"""A request's lifecycle: started, run in slices, one PSU at a time, finished or failed, and
+swept up again when its worker is gone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from cryptography.fernet import Fernet
+from django.utils import timezone
+
+from credentials.crypto import decrypt_default_password
+from regeneration import lifecycle
+from regeneration.models import RegenerationOutcome, RegenerationRequest
+from regeneration.selectors import chunk_progress
+from regeneration.tasks import task_run_request
+from tests.factories import RegenerationRequestFactory
+from tests.regeneration.helpers import make_request, run, tokens
+
+Status = RegenerationRequest.Status
+
+
+@pytest.mark.django_db
+def test_statuses_and_timestamps_follow_the_request(world):
+    regeneration = make_request(world)
+    assert regeneration.status == Status.QUEUED and regeneration.started_at is None
+
+    run(regeneration)
+
+    assert regeneration.status == Status.COMPLETED
+    assert regeneration.queued_at <= regeneration.started_at <= regeneration.finished_at
+    assert chunk_progress(regeneration) == (1, 1)
+    assert regeneration.percent_done == 100
+
+
+@pytest.mark.django_db
+def test_a_task_run_twice_changes_each_student_once(world, settings):
+    settings.REGENERATION_CHUNK_SIZE = 5
+    regeneration = make_request(world, reset_current_passwords=True)
+
+    task_run_request.apply(kwargs={"request_id": regeneration.pk})
+    after_first = tokens()
+    task_run_request.apply(kwargs={"request_id": regeneration.pk})
+
+    regeneration.refresh_from_db()
+    assert tokens() == after_first
+    assert regeneration.status == Status.COMPLETED
+    assert chunk_progress(regeneration) == (4, 4)
+    assert regeneration.processed_count == 17
+    assert RegenerationOutcome.objects.filter(request=regeneration).count() == 17
+
+
+@pytest.mark.django_db
+def test_a_time_budget_splits_the_work_into_slices_that_resume(world, settings):
+    settings.REGENERATION_CHUNK_SIZE = 5
+    regeneration = make_request(world)
+
+    first = lifecycle.request_run(request_id=regeneration.pk, budget_seconds=0)
+    regeneration.refresh_from_db()
+    assert first is lifecycle.RunState.MORE
+    assert chunk_progress(regeneration)[0] == 1
+
+    assert lifecycle.request_run(request_id=regeneration.pk, budget_seconds=60) is (
+        lifecycle.RunState.FINISHED
+    )
+    regeneration.refresh_from_db()
+    assert regeneration.status == Status.COMPLETED and regeneration.processed_count == 17
+
+
+@pytest.mark.django_db
+def test_requests_of_one_psu_run_one_after_another(world):
+    first = make_request(world)
+    second = make_request(world, reset_current_passwords=True)
+    assert lifecycle.request_start(request_id=first.pk) is None  # first is running
+
+    assert lifecycle.request_run(request_id=second.pk, budget_seconds=60) is (
+        lifecycle.RunState.WAITING
+    )
+    second.refresh_from_db()
+    assert second.status == Status.QUEUED
+
+    run(first)
+    run(second)
+    assert (first.status, second.status) == (Status.COMPLETED, Status.COMPLETED)
+    assert first.finished_at <= second.started_at
+    for student in world.students(world.psu920):
+        assert student.check_password(decrypt_default_password(student.default_password_encrypted))
+
+
+@pytest.mark.django_db
+def test_a_request_of_another_psu_is_not_held_up(world):
+    make_request(world)
+    lifecycle.request_start(request_id=RegenerationRequest.objects.get().pk)
+    other = RegenerationRequestFactory(requester=world.admin010, psu=world.psu010)
+
+    assert run(other).status == Status.COMPLETED
+
+
+@pytest.mark.django_db
+def test_wrong_encryption_key_fails_the_request_and_changes_nothing(world, settings):
+    before = tokens()
+    settings.DEFAULT_PASSWORD_KEYS = [Fernet.generate_key().decode()]
+
+    regeneration = run(make_request(world, reset_current_passwords=True))
+
+    assert regeneration.status == Status.FAILED
+    assert regeneration.error_message == (
+        "A default password cannot be decrypted with the keys in DEFAULT_PASSWORD_KEYS: the key "
+        "that encrypted it is missing or wrong. Nothing was shown or changed. Ask the portal's "
+        "operator to restore the key."
+    )
+    assert "gAAAA" not in regeneration.error_message  # no ciphertext
+    assert tokens() == before
+    assert not RegenerationOutcome.objects.exists()
+
+
+@pytest.mark.django_db
+def test_sweep_leaves_a_request_alone_while_its_worker_is_alive(world):
+    running = make_request(world)
+    lifecycle.request_start(request_id=running.pk)
+    RegenerationRequest.objects.filter(pk=running.pk).update(dispatched_at=timezone.now())
+    fresh = RegenerationRequestFactory(requester=world.admin010, psu=world.psu010)
+
+    assert lifecycle.requests_sweep() == []
+    assert lifecycle.requests_sweep(now=fresh.queued_at + timedelta(seconds=1)) == []

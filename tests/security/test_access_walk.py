@@ -1,0 +1,369 @@
+"""Every door, tried: each URL pattern of the project (read from Django's URL resolver, not
+from a hand-kept list) is requested with GET and POST as each demo role, as an administrator
+of another PSU, as a signed-in student and signed out. The objects in the URLs belong to
+PSU 920. A pattern this file does not classify fails the test, so a new door gets checked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from catalog.models import RoleAssignment
+from people.models import PSU, Campus, DefaultPasswordDisclosure, Student, User
+from regeneration import lifecycle
+from regeneration.models import RegenerationOutcome, RegenerationRequest
+from tests.factories import RegenerationRequestFactory, UserFactory
+
+ROLES = ("anonymous", "student", "teacher", "support", "admin010", "admin920", "root")
+STAFF_LOGIN = "/accounts/login/"
+ADMIN_LOGIN = "/admin/login/"
+STUDENT_LOGIN = "/student/login/"
+
+
+def all_routes() -> list[str]:
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                yield prefix + str(pattern.pattern)
+
+    return list(walk(get_resolver().url_patterns))
+
+
+# Policies -----------------------------------------------------------------------------------
+# Each maps (role, method) to the answers allowed. An answer is a status code, or
+# ("redirect", prefix) for a 302 whose Location starts with prefix.
+
+SIGN_IN_STAFF = ("redirect", STAFF_LOGIN)
+SIGN_IN_ADMIN = ("redirect", ADMIN_LOGIN)
+SIGN_IN_STUDENT = ("redirect", STUDENT_LOGIN)
+REFUSED = {403, 404, 405}
+
+
+def public(role, method):
+    """Sign-in pages: anyone may load them and try."""
+    return {200, 302, 403, 405, 429}
+
+
+def staff_signed_in(role, method):
+    if role in ("anonymous", "student"):
+        return {SIGN_IN_STAFF, 405}
+    return {200, 302, 405}
+
+
+def lea_admin(role, method):
+    if role in ("anonymous", "student"):
+        return {SIGN_IN_STAFF, 405}
+    if role in ("teacher", "support", "root"):
+        return {403, 405}
+    return {200, 302, 405}
+
+
+def object_of_920(role, method):
+    """Pages of one request or student of PSU 920: its administrators only."""
+    if role in ("anonymous", "student"):
+        return {SIGN_IN_STAFF, 405}
+    if role == "admin920":
+        return {200, 302, 405}
+    return REFUSED
+
+
+def draft_of_admin920(role, method):
+    """admin920's confirm page: the draft lives in admin920's session only."""
+    if role == "admin010":
+        return {("redirect", "/requests/regenerate/"), 405}
+    return object_of_920(role, method)
+
+
+def student_page(role, method):
+    if role == "student":
+        return {200, 302, 405}
+    return {SIGN_IN_STUDENT, 405}
+
+
+def student_logout(role, method):
+    if role == "student":
+        return {302, 405}
+    return {SIGN_IN_STUDENT, 302, 405}
+
+
+def admin_view(role, method):
+    """Admin pages that show: Support reads (a POST there changes nothing: a change form is
+    refused, a list without an action only redirects back), nobody but a superuser writes;
+    the history records nobody edits."""
+    if role not in ("support", "root"):
+        return {SIGN_IN_ADMIN, 405}
+    if role == "support":
+        return {200, 403, 404, ("redirect", "/admin/")} | ({405} if method == "POST" else set())
+    return {200, 302, 403, 404, 405}
+
+
+def admin_write(role, method):
+    """Admin pages that add, change or delete: never for Support."""
+    if role not in ("support", "root"):
+        return {SIGN_IN_ADMIN, 405}
+    if role == "support":
+        return {403, 404} if method == "POST" else {403, 404, 302}
+    return {200, 302, 403, 404, 405}
+
+
+def admin_public(role, method):
+    """Admin sign-in, sign-out and the catch-all redirect."""
+    return {200, 302, 404, 405}
+
+
+def view_on_site(role, method):
+    """Redirects reviewers to the object's own page, which checks access itself."""
+    if role not in ("support", "root"):
+        return {SIGN_IN_ADMIN}
+    return {("redirect", "http://testserver/requests/"), ("redirect", "/requests/"), 404}
+
+
+POLICIES = {
+    "": staff_signed_in,
+    "requests/": lea_admin,
+    "requests/regenerate/": lea_admin,
+    "requests/regenerate/confirm/<uuid:key>/": draft_of_admin920,
+    "requests/<int:pk>/": object_of_920,
+    "requests/<int:pk>/progress/": object_of_920,
+    "requests/<int:pk>/passwords.csv": object_of_920,
+    "requests/<int:pk>/cards/": object_of_920,
+    "people/": lea_admin,
+    "people/<int:pk>/": object_of_920,
+    "people/<int:pk>/reveal/": object_of_920,
+    "student/": student_page,
+    "student/login/": public,
+    "student/password/": student_page,
+    "student/logout/": student_logout,
+    "accounts/login/": public,
+    "accounts/logout/": staff_signed_in,
+    "accounts/password/": staff_signed_in,
+    "accounts/password/done/": staff_signed_in,
+    "admin/login/": admin_public,
+    "admin/logout/": admin_public,
+    "admin/(?P<url>.*)$": admin_public,
+    "admin/r/<path:content_type_id>/<path:object_id>/": view_on_site,
+}
+ADMIN_VIEW_ROUTES = re.compile(
+    r"^admin/(|password_change/|password_change/done/|autocomplete/|jsi18n/|\^.*|"
+    r"[a-z]+/[a-z]+/(|<path:object_id>/history/|<path:object_id>/change/))$"
+)
+# admin/<app>/<model>/<id>/ only redirects to the change page (which checks access).
+ADMIN_REDIRECT_ROUTES = re.compile(r"^admin/[a-z]+/[a-z]+/<path:object_id>/$")
+ADMIN_WRITE_ROUTES = re.compile(
+    r"^admin/([a-z]+/[a-z]+/(add/|<path:object_id>/delete/)|people/user/<id>/password/)$"
+)
+
+
+def admin_redirect(role, method):
+    if role not in ("support", "root"):
+        return {SIGN_IN_ADMIN}
+    return {("redirect", "/admin/")}
+
+
+def policy_for(route: str):
+    if route in POLICIES:
+        return POLICIES[route]
+    if ADMIN_REDIRECT_ROUTES.match(route):
+        return admin_redirect
+    if ADMIN_WRITE_ROUTES.match(route):
+        return admin_write
+    if ADMIN_VIEW_ROUTES.match(route):
+        return admin_view
+    return None
+
+
+# The world the walk runs in ------------------------------------------------------------------
+
+
+@dataclass
+class Doors:
+    request920: RegenerationRequest
+    student920: Student
+    draft_key: str
+    clients: dict[str, Client]
+    admin_objects: dict[tuple[str, str], int]
+
+
+@pytest.fixture
+def doors(world) -> Doors:
+    request920 = RegenerationRequestFactory(
+        requester=world.admin920, psu=world.psu920, reset_current_passwords=True
+    )
+    lifecycle.request_run(request_id=request920.pk, budget_seconds=60)
+    student920 = world.students(world.psu920).first()
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    clients = {role: Client() for role in ROLES}
+    for role in ("teacher", "support", "admin010", "admin920"):
+        clients[role].force_login(getattr(world, role))
+    clients["root"].force_login(root)
+    student = world.students(world.psu010).first()
+    signed_in = clients["student"].post(
+        reverse("students:login"), {"username": student.username, "password": "oldpass42"}
+    )
+    assert signed_in["Location"] == reverse("students:home")
+    response = clients["admin920"].post(reverse("regeneration:new"), {"psu_code": "920"})
+    draft_key = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    clients["admin920"].post(reverse("people:reveal", args=[student920.pk]))
+    return Doors(request920, student920, draft_key, clients, admin_objects(world, request920))
+
+
+def admin_objects(world, request920) -> dict[tuple[str, str], int]:
+    """One object of PSU 920 (or of admin920) per model in admin."""
+    outcome = RegenerationOutcome.objects.filter(request=request920).first()
+    return {
+        ("people", "user"): world.admin920.pk,
+        ("people", "psu"): world.psu920.pk,
+        ("people", "campus"): world.elementary.pk,
+        ("people", "student"): world.students(world.psu920).first().pk,
+        ("catalog", "roleassignment"): RoleAssignment.objects.get(user=world.admin920).pk,
+        ("regeneration", "regenerationrequest"): request920.pk,
+        ("regeneration", "regenerationoutcome"): outcome.pk,
+        ("people", "defaultpassworddisclosure"): DefaultPasswordDisclosure.objects.get().pk,
+        ("auth", "group"): Group.objects.create(name="Walkers").pk,
+        ("axes", "accessattempt"): AccessAttempt.objects.create(
+            username="someone", failures_since_start=1, ip_address="10.0.0.1"
+        ).pk,
+    }
+
+
+def admin_object_id(route: str, doors: Doors) -> str:
+    return str(doors.admin_objects.get(tuple(route.split("/")[1:3]), 1))
+
+
+def concrete_url(route: str, doors: Doors, world) -> str:
+    if route == "admin/(?P<url>.*)$":
+        return "/admin/no-such-page/"
+    if route.startswith("admin/^"):
+        return "/admin/regeneration/"
+    if route.startswith("admin/r/"):
+        content_type = ContentType.objects.get_for_model(RegenerationRequest)
+        return f"/admin/r/{content_type.pk}/{doors.request920.pk}/"
+    pk = doors.student920.pk if route.startswith("people/") else doors.request920.pk
+    url = "/" + route
+    url = url.replace("<int:pk>", str(pk)).replace("<uuid:key>", doors.draft_key)
+    url = url.replace("<path:object_id>", admin_object_id(route, doors))
+    return url.replace("<id>", str(world.admin920.pk))
+
+
+def answer(response):
+    if response.status_code == 302:
+        return ("redirect", response["Location"])
+    return response.status_code
+
+
+def allowed(got, expected: set) -> bool:
+    for option in expected:
+        if isinstance(option, tuple) and isinstance(got, tuple):
+            if got[1].startswith(option[1]):
+                return True
+        elif option == got or (option == 302 and isinstance(got, tuple)):
+            return True
+    return False
+
+
+# The walk -------------------------------------------------------------------------------------
+
+
+def test_every_url_pattern_is_classified():
+    unclassified = [route for route in all_routes() if policy_for(route) is None]
+
+    assert unclassified == [], "classify these new URLs in tests/test_access_walk.py"
+
+
+@pytest.mark.django_db
+def test_every_door_answers_each_role_as_its_policy_says(doors, world):
+    failures = []
+    untouched = snapshot_of_920()
+    for role in ROLES:  # PSU 920's own administrator and the superuser come last
+        if role == "admin920":
+            assert snapshot_of_920() == untouched, "a role without rights over 920 changed it"
+        for route in all_routes():
+            url = concrete_url(route, doors, world)
+            for method in ("GET", "POST"):
+                client = doors.clients[role]
+                response = client.get(url) if method == "GET" else client.post(url, {})
+                got = answer(response)
+                if not allowed(got, policy_for(route)(role, method)):
+                    failures.append(f"{method} {url} as {role}: {got}")
+                leaked = "" if role in ("admin920", "root") else leak_of_920(response, doors)
+                if leaked:
+                    failures.append(f"{method} {url} as {role}: shows {leaked}")
+                sign_in_again(role, doors, world)
+    assert not failures, "\n".join(failures)
+
+
+def leak_of_920(response, doors: Doors) -> str:
+    """Anything of PSU 920 that only its administrators may see."""
+    if response.status_code != 200 or getattr(response, "streaming", False):
+        return "a download" if getattr(response, "streaming", False) else ""
+    body = response.content.decode("utf-8", "replace")
+    student = doors.student920
+    if f"Request #{doors.request920.pk}:" in body and "admin/" not in response.request["PATH_INFO"]:
+        return "the request page"
+    if student.username in body and "admin/" not in response.request["PATH_INFO"]:
+        return "a student's page"
+    return ""
+
+
+def snapshot_of_920() -> tuple:
+    return (
+        list(RegenerationRequest.objects.order_by("id").values_list("id", "status", "comments")),
+        list(
+            Student.objects.filter(psu__code="920")
+            .order_by("id")
+            .values_list("id", "username", "default_password_encrypted", "password", "grade")
+        ),
+        list(RoleAssignment.objects.order_by("id").values_list("user_id", "role", "psu_id")),
+        list(PSU.objects.order_by("id").values_list("code", "name")),
+        list(Campus.objects.order_by("id").values_list("code", "psu_id")),
+        list(User.objects.order_by("id").values_list("username", "is_superuser", "is_active")),
+    )
+
+
+def sign_in_again(role: str, doors: Doors, world) -> None:
+    """Sign-out doors end sessions: sign the role in again for the next door."""
+    client = doors.clients[role]
+    if role in ("teacher", "support", "admin010", "admin920"):
+        if "_auth_user_id" not in client.session:
+            client.force_login(getattr(world, role))
+    elif role == "root":
+        if "_auth_user_id" not in client.session:
+            client.force_login(User.objects.get(username="root"))
+    elif role == "student" and client.get(reverse("students:home")).status_code != 200:
+        student = world.students(world.psu010).first()
+        client.post(
+            reverse("students:login"), {"username": student.username, "password": "oldpass42"}
+        )
+
+
+@pytest.mark.django_db
+def test_every_post_door_refuses_a_request_without_the_csrf_token(doors, world):
+    """Signed in as the most powerful roles, a POST without the token is refused everywhere
+    (the sign-in pages included, against login CSRF)."""
+    failures = []
+    for route in all_routes():
+        url = concrete_url(route, doors, world)
+        for role in ("admin920", "root", "student", "anonymous"):
+            client = Client(enforce_csrf_checks=True)
+            client.cookies = doors.clients[role].cookies
+            response = client.post(url, {"psu_code": "920", "username": "x", "password": "y"})
+            if response.status_code not in (403, 405) and not (
+                response.status_code == 302
+                and response["Location"].startswith(
+                    (STAFF_LOGIN, ADMIN_LOGIN, STUDENT_LOGIN, "/admin/r/")
+                )
+            ):
+                if route.startswith("admin/r/") or route == "admin/(?P<url>.*)$":
+                    continue  # redirects only, change nothing
+                failures.append(f"POST {url} as {role} without CSRF token: {answer(response)}")
+    assert not failures, "\n".join(failures)

@@ -1,0 +1,1 @@
+"""Tooling shared by the tests, the benchmark and the drills; never imported by the apps."""
