@@ -138,7 +138,7 @@ class Command(BaseCommand):
         bench_data.psus.append(psu)
         figures["campuses"] = len(psu.campus_codes)
         self._say("Rewriting every student twice, so that no timed pass grows the table ...")
-        data.students_rewrite(psu)
+        data.students_rewrite([psu])
         self._say("Pages: Request, confirm page, Confirm, and the count ...")
         data.tables_settle()
         figures.update(measure.measure_pages(psu, bench_data.admin, repeats=options["repeats"]))

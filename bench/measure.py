@@ -359,7 +359,7 @@ def measure_hashed_workers(
             seconds = perf_counter() - start
         finally:
             for worker in workers:
-                _worker_stop(worker, children)
+                celery_process_stop(worker, children)
             broker_queue_remove(queue)
         if request.status != RegenerationRequest.Status.COMPLETED:
             raise RuntimeError(f"The hashed request ended {request.status}.")
@@ -391,27 +391,40 @@ def chunk_query_counts(*, request_id: int) -> list[int]:
 
 
 def _worker_start(queue: str, index: int, children: list) -> CeleryProcess:
-    log_fd, log_name = tempfile.mkstemp(prefix=f"{MARKER}-worker-", suffix=".log")
-    os.close(log_fd)
-    worker = CeleryProcess(
+    return celery_process_start(
         "worker",
-        env=child_environment(
-            eager=False,
-            REGENERATION_HASH_AT_REQUEST_TIME="True",
-            CELERY_TASK_DEFAULT_QUEUE=queue,
-        ),
-        log_path=Path(log_name),
+        queue=queue,
         name=f"{queue}-{index}",
+        children=children,
+        REGENERATION_HASH_AT_REQUEST_TIME="True",
+    )
+
+
+def celery_process_start(
+    kind: str, *, queue: str, name: str, children: list, **extra_env: str
+) -> CeleryProcess:
+    """A real Celery worker (or beat) on this database and broker, reading (or sending to)
+    ``queue`` only, logging to a temporary file; remembered in ``children`` so that it is
+    stopped whatever happens."""
+    log_fd, log_name = tempfile.mkstemp(prefix=f"{name}-", suffix=".log")
+    os.close(log_fd)
+    process = CeleryProcess(
+        kind,
+        env=child_environment(eager=False, CELERY_TASK_DEFAULT_QUEUE=queue, **extra_env),
+        log_path=Path(log_name),
+        name=name,
         queue=queue,
     )
-    children.append(worker)
-    return worker.start()
+    children.append(process)
+    return process.start()
 
 
-def _worker_stop(worker: CeleryProcess, children: list) -> None:
+def celery_process_stop(worker: CeleryProcess, children: list) -> None:
     worker.terminate(timeout=30)
     children.remove(worker)
     worker.log_path.unlink(missing_ok=True)
+    for schedule in worker.log_path.parent.glob(f"{worker.log_path.stem}.schedule*"):
+        schedule.unlink(missing_ok=True)  # beat's
 
 
 def stop_process(process) -> None:
