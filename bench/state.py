@@ -181,9 +181,18 @@ def published_into(queue: str) -> Iterator[None]:
         yield
 
 
-def requests_confirm(state: State, order: list, *, spread_seconds: float, queue: str) -> list[int]:
+def requests_confirm(
+    state: State,
+    order: list,
+    *,
+    spread_seconds: float,
+    queue: str,
+    requester: Callable | None = None,
+    confirmed: Callable | None = None,
+) -> list[int]:
     """Confirm a default-only request for each PSU of ``order``, evenly spaced over
-    ``spread_seconds``, through the service behind *Confirm*."""
+    ``spread_seconds``, through the service behind *Confirm*, by ``requester(psu)`` (the
+    state's administrator by default); ``confirmed(psu, request_id)`` is called after each."""
     start = time.monotonic()
     step = spread_seconds / (len(order) - 1) if len(order) > 1 else 0.0
     ids = []
@@ -193,7 +202,7 @@ def requests_confirm(state: State, order: list, *, spread_seconds: float, queue:
             if delay > 0:
                 time.sleep(delay)
             request = regeneration_request_create(
-                requester=state.data.admin,
+                requester=requester(psu) if requester else state.data.admin,
                 values={
                     "psu_code": psu.code,
                     "campus_codes": [],
@@ -205,6 +214,8 @@ def requests_confirm(state: State, order: list, *, spread_seconds: float, queue:
                 confirmation_key=uuid.uuid4(),
             )
             ids.append(request.pk)
+            if confirmed:
+                confirmed(psu, request.pk)
     return ids
 
 
@@ -350,7 +361,7 @@ def measure_workers(
         measure.celery_process_start("beat", queue=queue, name=f"{queue}-beat", children=children)
     )
     try:
-        _warm_up(state, count, queue=queue, timeout=timeout)
+        warm_up(state, count, queue=queue, timeout=timeout)
         say(f"{count} worker process(es): each request alone ...")
         data.tables_settle()
         alone = _alone(state, order, queue=queue, timeout=timeout)
@@ -379,7 +390,7 @@ def measure_workers(
         measure.broker_queue_remove(queue)
 
 
-def _warm_up(state: State, count: int, *, queue: str, timeout: float) -> None:
+def warm_up(state: State, count: int, *, queue: str, timeout: float) -> None:
     """One small request per worker process at once, so that no timed request pays for a
     process's first task (its connection, Django's common-password list, the keys)."""
     ids = requests_confirm(state, state.warm_up[:count], spread_seconds=0, queue=queue)

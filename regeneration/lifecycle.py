@@ -201,7 +201,8 @@ def request_run(*, request_id: int, budget_seconds: float) -> RunState:
         return RunState.FAN_OUT
     deadline = time.monotonic() + budget_seconds
     finished = run_or_fail(
-        request_id, lambda: engine.chunks_run(request_id=request_id, deadline=deadline)
+        request_id,
+        lambda: engine.chunks_run(request_id=request_id, deadline=deadline, hooks=LANE_HOOKS),
     )
     if finished is None:
         return RunState.FINISHED
@@ -261,6 +262,36 @@ def request_start(*, request_id: int) -> RunState | None:
         request.save(update_fields=["status", "started_at", "heartbeat_at", "targeted_count"])
     logger.info("Request %s started: %s students", request_id, request.targeted_count)
     return None
+
+
+def request_start_waiting() -> None:
+    """Start the earliest queued request that nothing holds up (no request of its PSU runs).
+
+    Lanes call this before each chunk they claim, so a request confirmed while every worker
+    is busy starts, and gets its first chunk, within a chunk or two, instead of waiting for
+    its own task's turn in the queue behind the slices of every running request. Its task,
+    when its turn comes, finds it running (or done) and joins in; the start itself is
+    ``request_start``'s, with its PSU lock."""
+    running_psus = RegenerationRequest.objects.filter(status=Status.RUNNING).values("psu_id")
+    waiting = (
+        RegenerationRequest.objects.filter(status=Status.QUEUED)
+        .exclude(psu_id__in=running_psus)
+        .order_by("queued_at", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if waiting is not None:
+        run_or_fail(waiting, lambda: request_start(request_id=waiting))
+
+
+def _chunk_failed(request_id: int, error: Exception) -> None:
+    """A chunk of ``request_id`` raised: the policy of ``run_or_fail``, for that request
+    (not for the request whose task ran the lane)."""
+
+    def reraise() -> None:
+        raise error
+
+    run_or_fail(request_id, reraise)
 
 
 def _earlier_request_pending(request: RegenerationRequest) -> bool:
@@ -325,6 +356,13 @@ def _mark_failed(request: RegenerationRequest, message: str) -> None:
 def _after_finish(request: RegenerationRequest) -> None:
     transaction.on_commit(partial(request_notify, request_id=request.pk))
     transaction.on_commit(partial(psu_dispatch_next, psu_id=request.psu_id))
+
+
+LANE_HOOKS = engine.LaneHooks(
+    before_claim=request_start_waiting,
+    request_drained=lambda request_id: request_finalize(request_id=request_id),
+    chunk_failed=_chunk_failed,
+)
 
 
 def describe_failure(exc: BaseException) -> str:
