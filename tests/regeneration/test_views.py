@@ -430,7 +430,12 @@ def test_no_plaintext_password_reaches_the_logs(
     assert regeneration.status == Status.COMPLETED
     logs = captured_logs.getvalue()
     if celery_worker is not None:
-        logs += celery_worker.log_path.read_text()
+        # The worker logs the end just after committing it: give its log that moment.
+        deadline = time.monotonic() + 10
+        while f"Request {regeneration.pk} completed" not in celery_worker.log():
+            assert time.monotonic() < deadline, "the worker never logged the request's end"
+            time.sleep(0.1)
+        logs += celery_worker.log()
     passwords = [
         decrypt_default_password(s.default_password_encrypted) for s in Student.objects.all()
     ]
