@@ -18,8 +18,10 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from statistics import median, quantiles
@@ -72,19 +74,48 @@ def measure_naive(psu: BenchPSU, *, sample: int, skip: int = 0, atomic: bool = F
     return {"students": done, "seconds": seconds, "per_s": done / seconds}
 
 
-def measure_floor(psu: BenchPSU, *, chunk_size: int) -> dict:
+def measure_floor(psu: BenchPSU, *, chunk_size: int, lanes: int = 1) -> dict:
     """The database's own limit for writing N new encrypted values: per chunk, COPY into a
     temporary table and one ``UPDATE ... FROM``, one transaction. The values are made before
-    the clock starts, so only the database's work (and the wire) is timed."""
+    the clock starts, so only the database's work (and the wire) is timed. With ``lanes``,
+    that many threads, each with its own connection, take the next chunk as they finish one,
+    as our request's lanes do."""
     ids = list(
         Student.objects.filter(psu_id=psu.psu_id).order_by("id").values_list("id", flat=True)
     )
     tokens = [encrypt_default_password(generate_default_password(grade="9")) for _ in ids]
-    student_table = connection.ops.quote_name(Student._meta.db_table)
+    starts = iter(range(0, len(ids), chunk_size))
+    taking = threading.Lock()
+
+    def next_chunk() -> list | None:
+        with taking:
+            begin = next(starts, None)
+        if begin is None:
+            return None
+        end = begin + chunk_size
+        return list(zip(ids[begin:end], tokens[begin:end], strict=True))
+
     start = perf_counter()
-    for begin in range(0, len(ids), chunk_size):
-        chunk_ids = ids[begin : begin + chunk_size]
-        rows = zip(chunk_ids, tokens[begin : begin + chunk_size], strict=True)
+    if lanes <= 1:
+        _floor_lane(next_chunk)
+    else:
+        with ThreadPoolExecutor(lanes) as pool:
+            for lane in [pool.submit(_floor_lane_thread, next_chunk) for _ in range(lanes)]:
+                lane.result()
+    seconds = perf_counter() - start
+    return {"students": len(ids), "seconds": seconds, "per_s": len(ids) / seconds}
+
+
+def _floor_lane_thread(next_chunk) -> None:
+    try:
+        _floor_lane(next_chunk)
+    finally:
+        connection.close()  # this thread's
+
+
+def _floor_lane(next_chunk) -> None:
+    student_table = connection.ops.quote_name(Student._meta.db_table)
+    while (rows := next_chunk()) is not None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {FLOOR_STAGE_TABLE} "
@@ -99,10 +130,8 @@ def measure_floor(psu: BenchPSU, *, chunk_size: int) -> dict:
                 f"UPDATE {student_table} SET default_password_encrypted = s.token "
                 f"FROM {FLOOR_STAGE_TABLE} s WHERE {student_table}.id = s.student_id "
                 f"AND {student_table}.id BETWEEN %s AND %s",
-                [chunk_ids[0], chunk_ids[-1]],
+                [rows[0][0], rows[-1][0]],
             )
-    seconds = perf_counter() - start
-    return {"students": len(ids), "seconds": seconds, "per_s": len(ids) / seconds}
 
 
 # Our request, through the real task, in a fresh process ----------------------------------------
@@ -495,11 +524,11 @@ def _worker_start(queue: str, index: int, children: list) -> CeleryProcess:
 
 
 def celery_process_start(
-    kind: str, *, queue: str, name: str, children: list, **extra_env: str
+    kind: str, *, queue: str, name: str, children: list, wait: bool = True, **extra_env: str
 ) -> CeleryProcess:
     """A real Celery worker (or beat) on this database and broker, reading (or sending to)
     ``queue`` only, logging to a temporary file; remembered in ``children`` so that it is
-    stopped whatever happens."""
+    stopped whatever happens. Without ``wait``, call its ``wait_ready()``."""
     log_fd, log_name = tempfile.mkstemp(prefix=f"{name}-", suffix=".log")
     os.close(log_fd)
     process = CeleryProcess(
@@ -510,7 +539,7 @@ def celery_process_start(
         queue=queue,
     )
     children.append(process)
-    return process.start()
+    return process.start(wait=wait)
 
 
 def celery_process_stop(worker: CeleryProcess, children: list) -> None:

@@ -347,19 +347,7 @@ def measure_workers(
 ) -> WorkerRun:
     """On ``count`` worker processes and beat: every request alone, then the state day."""
     queue = f"{MARKER}-{os.getpid()}-{count}"
-    processes = [
-        measure.celery_process_start(
-            "worker",
-            queue=queue,
-            name=f"{queue}-{index}",
-            children=children,
-            PGAPPNAME=WORKER_APP_NAME,
-        )
-        for index in range(count)
-    ]
-    processes.append(
-        measure.celery_process_start("beat", queue=queue, name=f"{queue}-beat", children=children)
-    )
+    processes = celery_processes_start(count, queue=queue, children=children)
     try:
         warm_up(state, count, queue=queue, timeout=timeout)
         say(f"{count} worker process(es): each request alone ...")
@@ -388,6 +376,28 @@ def measure_workers(
         for process in processes:
             measure.celery_process_stop(process, children)
         measure.broker_queue_remove(queue)
+
+
+def celery_processes_start(count: int, *, queue: str, children: list) -> list:
+    """``count`` worker processes (``--concurrency=1`` each, their connections named
+    WORKER_APP_NAME) and beat, on ``queue``, started at once and waited for."""
+    processes = [
+        measure.celery_process_start(
+            "worker",
+            queue=queue,
+            name=f"{queue}-{index}",
+            children=children,
+            wait=False,
+            PGAPPNAME=WORKER_APP_NAME,
+        )
+        for index in range(count)
+    ]
+    processes.append(
+        measure.celery_process_start("beat", queue=queue, name=f"{queue}-beat", children=children)
+    )
+    for process in processes:
+        process.wait_ready()
+    return processes
 
 
 def warm_up(state: State, count: int, *, queue: str, timeout: float) -> None:

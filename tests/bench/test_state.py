@@ -54,10 +54,9 @@ def test_a_small_state_keeps_one_psu_of_each_kind():
 def test_bench_state_reports_each_worker_count_and_removes_its_data(tmp_path, capsys):
     students_before = Student.objects.count()
 
-    status = state.main(
-        ["--students", "90", "--psus", "4", "--submit-seconds", "1", "--timeout", "120"]
-        + ["--json", str(tmp_path / "state.json")]
-    )
+    options = ["--students", "90", "--psus", "4", "--submit-seconds", "1", "--timeout", "120"]
+
+    status = state.main([*options, "--json", str(tmp_path / "state.json")])
 
     figures = json.loads((tmp_path / "state.json").read_text())
     assert status == 0
