@@ -4,11 +4,12 @@ confirms a default-only request within one minute, on real Celery worker process
 It makes a state of ``--students`` students in ``--psus`` PSUs whose sizes follow North
 Carolina's spread (``state_sizes``), then, for each worker count of ``--workers`` (1 and 2):
 starts that many worker processes (``celery worker --concurrency=1`` each, on a queue of
-their own) and Celery beat (the sweep), runs every PSU's request alone, one after another,
-then confirms every PSU's request within ``--submit-seconds`` (the largest PSU first, the
-others in a seeded random order, evenly spaced) and waits for all of them. Requests are
-confirmed through the service behind *Confirm* (``regeneration_request_create``) and
-dispatched to the broker for real. What each figure means is in the README ("State day").
+their own) and Celery beat (the sweep); runs every PSU's request alone, one after another
+(once, on the first worker count: a request alone runs one task at a time); then confirms
+every PSU's request within ``--submit-seconds`` (the largest PSU first, the others in a
+seeded random order, evenly spaced) and waits for all of them. Requests are confirmed
+through the service behind *Confirm* (``regeneration_request_create``) and dispatched to the
+broker for real. What each figure means is in the README ("State day").
 
 PostgreSQL and a Redis broker (CELERY_BROKER_URL) only. Everything it makes is named after
 ``MARKER`` and removed afterwards, also on an error, Ctrl-C or SIGTERM.
@@ -344,15 +345,18 @@ def measure_workers(
     timeout: float,
     children: list,
     say: Callable[[str], None],
+    alone: dict[int, Timing] | None = None,
 ) -> WorkerRun:
-    """On ``count`` worker processes and beat: every request alone, then the state day."""
+    """On ``count`` worker processes and beat: every request alone (unless ``alone`` gives
+    those times already), then the state day."""
     queue = f"{MARKER}-{os.getpid()}-{count}"
     processes = celery_processes_start(count, queue=queue, children=children)
     try:
         warm_up(state, count, queue=queue, timeout=timeout)
-        say(f"{count} worker process(es): each request alone ...")
-        data.tables_settle()
-        alone = _alone(state, order, queue=queue, timeout=timeout)
+        if alone is None:
+            say(f"{count} worker process(es): each request alone ...")
+            data.tables_settle()
+            alone = _alone(state, order, queue=queue, timeout=timeout)
         say(f"{count} worker process(es): {len(order)} requests within {spread_seconds:g} s ...")
         data.tables_settle()
         with ConnectionSampler(WORKER_APP_NAME) as sampler:
@@ -569,6 +573,7 @@ def run(options: argparse.Namespace, *, say: Callable[[str], None]) -> dict:
         data.students_rewrite(state.psus, passes=options.rewrite_passes)
         order = submission_order(state.psus, seed=options.seed)
         details = {}
+        alone = None
         for count in options.workers:
             result = measure_workers(
                 state,
@@ -578,7 +583,11 @@ def run(options: argparse.Namespace, *, say: Callable[[str], None]) -> dict:
                 timeout=options.timeout,
                 children=children,
                 say=say,
+                alone=alone,
             )
+            # A request alone runs as one task at a time however many workers there are
+            # (its slices follow one another): its time alone is measured once.
+            alone = result.alone
             figures[f"workers_{count}"] = worker_figures(result)
             details[f"workers_{count}"] = worker_details(result)
     finally:
