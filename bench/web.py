@@ -592,7 +592,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--browsers", type=int, default=20)
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--submit-seconds", type=float, default=60.0)
-    parser.add_argument("--rewrite-passes", type=int, default=1)
+    parser.add_argument(
+        "--rewrite-passes",
+        type=int,
+        default=0,
+        help="rewrite every student first (nothing here compares a freshly loaded table)",
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="of the state run")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     options = parser.parse_args(argv)

@@ -9,9 +9,9 @@ delivered again changes no student twice and finishes the rest. On PostgreSQL se
 (threads, each with its own connection) claim chunks at once with SKIP LOCKED.
 
 Lanes share the work of every running request: each chunk a lane claims belongs to the
-running request that has changed the fewest students so far (``chunk_process_fairest``), so a
-500-student request confirmed while a 160,000-student one runs is done after a chunk or two
-of the large one, not after all of it.
+running request with the fewest students left to change (``chunk_process_fairest``), so a
+500-student request confirmed while a 160,000-student one runs is done after a chunk of the
+large one, not after all of it.
 
 The request's lifecycle around this (start, finish, fail) is ``regeneration.lifecycle``.
 """
@@ -195,15 +195,18 @@ def _lane_run(request_id: int, deadline: float, stop: threading.Event, hooks) ->
 
 
 def chunk_process_fairest() -> int | None:
-    """Claim the next chunk, that no other lane or worker holds, of the running request that
-    has changed the fewest students so far (the earliest confirmed among equals), and process
+    """Claim the next chunk, that no other lane or worker holds, of the running request with
+    the fewest students left to change (the earliest confirmed among equals), and process
     it. Returns its request's id, or None when no chunk of any running request is left to
     claim; raises ``ChunkFailed`` (from the error) when processing it raised.
 
-    Fewest students first is a fair share: every running request gets chunks at the same
-    pace until the smaller ones are done, so a request's first chunk comes at the next chunk
-    any lane takes, and a small request is never held up by a large one. Chunks of requests
-    that hash at request time are left to their own fanned-out tasks."""
+    Fewest left first (shortest remaining work first) keeps every small request ahead of
+    the large ones: a 500-student request waits for at most the chunks in hand, never for a
+    160,000-student one to finish, and a large request alone still gets every lane. Measured
+    against "fewest changed so far first" (README, "State day"): that one served the first
+    chunks of all new requests in arrival order, so a charter school confirmed late waited
+    for the first chunk of every district confirmed before it. Chunks of requests that hash
+    at request time are left to their own fanned-out tasks."""
     request_id = None
     try:
         with transaction.atomic():
@@ -226,8 +229,8 @@ def _fairest_chunks():
     )
     if settings.REGENERATION_HASH_AT_REQUEST_TIME:
         chunks = chunks.exclude(request__reset_current_passwords=True)
-    changed = F("request__processed_count") + F("request__failed_count")
-    return chunks.order_by(changed.asc(), "request__queued_at", "request_id", "index")
+    left = F("request__targeted_count") - F("request__processed_count") - F("request__failed_count")
+    return chunks.order_by(left.asc(), "request__queued_at", "request_id", "index")
 
 
 def chunks_claimable(*, request_id: int) -> bool:

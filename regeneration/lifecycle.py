@@ -40,6 +40,9 @@ T = TypeVar("T")
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 RUN_REQUEST_TASK = "regeneration.run_request"
 RUN_CHUNK_TASK = "regeneration.run_chunk"
+# Requests a lane starts before its next chunk, at most: planning is a read of the request's
+# student ids, and the lane's own chunk should not wait long behind a burst of confirms.
+START_AT_ONCE = 20
 
 
 class RunState(enum.Enum):
@@ -290,24 +293,30 @@ def request_start(*, request_id: int) -> RunState | None:
     return None
 
 
-def request_start_waiting() -> None:
-    """Start the earliest queued request that nothing holds up (no request of its PSU runs).
+def request_start_waiting(*, at_most: int = START_AT_ONCE) -> int:
+    """Start the queued requests that nothing holds up (no request of their PSU runs),
+    earliest first, ``at_most`` of them; how many it started.
 
     Lanes call this before each chunk they claim, so a request confirmed while every worker
-    is busy starts, and gets its first chunk, within a chunk or two, instead of waiting for
-    its own task's turn in the queue behind the slices of every running request. Its task,
-    when its turn comes, finds it running (or done) and joins in; the start itself is
-    ``request_start``'s, with its PSU lock."""
-    running_psus = RegenerationRequest.objects.filter(status=Status.RUNNING).values("psu_id")
-    waiting = (
-        RegenerationRequest.objects.filter(status=Status.QUEUED)
-        .exclude(psu_id__in=running_psus)
-        .order_by("queued_at", "id")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if waiting is not None:
-        run_or_fail(waiting, lambda: request_start(request_id=waiting))
+    is busy starts within a chunk, instead of waiting for its own task's turn in the queue
+    behind the slices of every running request, and the fairest chunk is chosen among all
+    of them. Its task, when its turn comes, finds it running (or done) and joins in; the
+    start itself is ``request_start``'s, with its PSU lock."""
+    started = 0
+    while started < at_most:
+        running_psus = RegenerationRequest.objects.filter(status=Status.RUNNING).values("psu_id")
+        waiting = (
+            RegenerationRequest.objects.filter(status=Status.QUEUED)
+            .exclude(psu_id__in=running_psus)
+            .order_by("queued_at", "id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if waiting is None:
+            break
+        run_or_fail(waiting, partial(request_start, request_id=waiting))
+        started += 1
+    return started
 
 
 def _chunk_failed(request_id: int, error: Exception) -> None:

@@ -247,24 +247,25 @@ def started(world, psu, **options) -> RegenerationRequest:
 
 
 @pytest.mark.django_db
-def test_the_next_chunk_goes_to_the_request_that_has_changed_the_fewest_students(world, settings):
+def test_the_next_chunk_goes_to_the_request_with_the_fewest_students_left(world, settings):
     settings.REGENERATION_CHUNK_SIZE = 2
-    large = started(world, world.psu920)
-    for _ in range(3):
-        engine.chunk_process_next(request_id=large.pk)
-    small = started(world, world.psu010)
+    large = started(world, world.psu920)  # 17 students, confirmed first
+    small = started(world, world.psu010)  # 3 students
 
     served = [engine.chunk_process_fairest() for _ in range(3)]
 
-    assert served == [small.pk, small.pk, large.pk]  # 010 (2 chunks) first: it had changed none
+    assert served == [small.pk, small.pk, large.pk]  # 010's two chunks before 920's first
     small.refresh_from_db()
     large.refresh_from_db()
-    assert (small.processed_count, large.processed_count) == (3, 8)
+    assert (small.processed_count, large.processed_count) == (3, 2)
 
 
 @pytest.mark.django_db
-def test_among_requests_that_have_changed_as_many_the_earlier_confirmed_goes_first(world, settings):
+def test_among_requests_with_as_many_students_left_the_earlier_confirmed_goes_first(
+    world, settings
+):
     settings.REGENERATION_CHUNK_SIZE = 2
+    StudentFactory.create_batch(14, campus=world.campus010, grade="5")  # 010: 17 students too
     earlier = started(world, world.psu920)
     later = started(world, world.psu010)
 
