@@ -269,7 +269,8 @@ def test_among_requests_with_as_many_students_left_the_earlier_confirmed_goes_fi
     earlier = started(world, world.psu920)
     later = started(world, world.psu010)
 
-    assert [engine.chunk_process_fairest() for _ in range(3)] == [earlier.pk, later.pk, earlier.pk]
+    # Once it has started, the earlier one has fewer left: it keeps the lanes until done.
+    assert [engine.chunk_process_fairest() for _ in range(10)] == [earlier.pk] * 9 + [later.pk]
 
 
 @pytest.mark.django_db
