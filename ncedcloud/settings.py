@@ -288,7 +288,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "regeneration.sweep",
         "schedule": env.float("REGENERATION_SWEEP_SECONDS", default=15.0),
     },
-    "expire-handout-passwords": {"task": "regeneration.expire_handouts", "schedule": 3600.0},
+    "expire-kept-credentials": {
+        "task": "regeneration.expire_kept_credentials",
+        "schedule": 3600.0,
+    },
 }
 
 # Regeneration.
@@ -314,6 +317,15 @@ HANDOUT_CARDS_MAX_STUDENTS = env.int("HANDOUT_CARDS_MAX_STUDENTS", default=1500)
 # The passwords a request set are kept (encrypted, with its outcomes) for its handouts this
 # many days after it finished, then removed by the hourly sweep.
 HANDOUT_RETENTION_DAYS = env.int("HANDOUT_RETENTION_DAYS", default=30)
+# A finished or cancelled request can be undone this many days; then the previous credentials
+# kept for it are removed.
+REGENERATION_UNDO_DAYS = env.int("REGENERATION_UNDO_DAYS", default=7)
+# Confirm asks the requester to type the number of students above this many.
+REGENERATION_CONFIRM_TYPING_THRESHOLD = env.int(
+    "REGENERATION_CONFIRM_TYPING_THRESHOLD", default=1000
+)
+# A UID file (File Upload request) may hold at most this many bytes.
+REGENERATION_UID_FILE_MAX_BYTES = env.int("REGENERATION_UID_FILE_MAX_BYTES", default=4_000_000)
 # The portal's address in emails and on printed cards; empty: the address it was reached at.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="")
 

@@ -22,6 +22,7 @@ def test_minimal_form_targets_every_campus_and_grade_of_the_psu(world):
 
     assert form.is_valid()
     assert form.request_values() == {
+        "selection": "filters",
         "psu_code": "920",
         "campus_codes": [],
         "grade_levels": [],
@@ -137,6 +138,7 @@ def test_every_grade_outside_the_list_is_named(world):
 
     assert form.errors["grade_levels"] == [
         "“K”, “05”, “-10” and “1.0” are not allowed grade levels, so nothing was requested. "
+        "Kindergarten is grade level 0: enter 0 for “K”. "
         f"Allowed grade levels: {ALLOWED}."
     ]
 
