@@ -202,9 +202,10 @@ def undo_request_create(
 
 
 def request_cancel(*, request_id: int, by) -> RegenerationRequest:
-    """Cancel a queued or running request: no chunk starts after this (a chunk in flight
-    commits whole or rolls back whole, as always); the students it changed keep what it
-    gave them, and its handouts work for them. Raises ``RequestNotCancellable``."""
+    """Cancel a queued or running request: no chunk starts after this (each chunk reads the
+    status when it starts; a chunk in flight commits whole or rolls back whole, as always);
+    the students it changed keep what it gave them, and its handouts work for them. Raises
+    ``RequestNotCancellable``."""
     with transaction.atomic():
         request = RegenerationRequest.objects.select_for_update().get(pk=request_id)
         if request.status not in (Status.QUEUED, Status.RUNNING):
@@ -216,9 +217,28 @@ def request_cancel(*, request_id: int, by) -> RegenerationRequest:
         request.finished_at = timezone.now()
         request.cancelled_by = by
         request.save(update_fields=["status", "finished_at", "cancelled_by"])
+    _chunks_in_flight_wait(request_id)
+    request.refresh_from_db()
+    with transaction.atomic():
         _after_finish(request)
     logger.info("Request %s cancelled by %s", request_id, by.username)
     return request
+
+
+def _chunks_in_flight_wait(request_id: int, *, timeout: float = 60) -> None:
+    """Until no chunk of the request is in flight (a chunk holds its row's lock until it
+    commits), so that the counts the page and the email give are final. It never waits on a
+    lock: it looks at which rows are locked, and looks again."""
+    deadline = time.monotonic() + timeout
+    pending = RegenerationChunk.objects.filter(
+        request_id=request_id, status=RegenerationChunk.Status.PENDING
+    )
+    while time.monotonic() < deadline:
+        with transaction.atomic():
+            free = len(pending.select_for_update(skip_locked=True).values_list("pk", flat=True))
+            if free == pending.count():
+                return
+        time.sleep(0.05)
 
 
 def _refuse_if_confirmed(confirmation_key: uuid.UUID) -> None:

@@ -346,3 +346,35 @@ def test_pages_send_a_strict_csp_and_load_only_the_apps_own_files(page, browsing
     page.wait_for_load_state("networkidle")
     for url in (origin + "css/portal.css", origin + "js/portal.js"):
         assert (url, 200) in loaded
+
+
+def test_pickers_fill_the_text_fields_and_a_large_request_needs_its_count_typed(
+    page, browsing, world, settings
+):
+    settings.REGENERATION_CONFIRM_TYPING_THRESHOLD = 10
+    browsing.sign_in(page, "admin920")
+    page.goto(browsing.url("/requests/regenerate/"))
+
+    page.get_by_label("Apex Elementary (920304)").check()
+    page.get_by_label("Enloe High (920364)").check()
+    page.get_by_label("Kindergarten (0)").check()
+    expect(page.get_by_label("Campus Codes")).to_have_value("920304, 920364")
+    expect(page.get_by_label("Grade Levels")).to_have_value("0")
+    page.get_by_label("Grade Levels").fill("0, 9")
+    expect(page.get_by_label("Grade 9", exact=True)).to_be_checked()
+    browsing.check(page, "form-with-pickers")
+    page.get_by_role("button", name="Request").click()
+
+    confirm = page.get_by_role("button", name="Confirm")
+    expect(page.get_by_test_id("match-total")).to_have_text("9")
+    page.goto(browsing.url("/requests/regenerate/"))
+    page.get_by_role("button", name="Request").click()
+    expect(page.get_by_test_id("match-total")).to_have_text("17")
+    expect(confirm).to_be_disabled()
+    page.get_by_label("This request changes 17 students: type 17 to confirm").fill("71")
+    expect(confirm).to_be_disabled()
+    page.get_by_label("This request changes 17 students: type 17 to confirm").fill("17")
+    expect(confirm).to_be_enabled()
+    browsing.check(page, "confirm-typed")
+    confirm.click()
+    expect(page.get_by_text("was confirmed")).to_be_visible()
