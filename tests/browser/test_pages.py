@@ -144,7 +144,7 @@ def test_keyboard_alone_signs_in_fills_the_form_and_confirms(
     browsing.shot(page, "skip-link")
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")  # the first stop after the skip link is the main content's
-    entry = page.get_by_role("link", name="Regenerate Student Default Passwords")
+    entry = page.get_by_role("link", name="Regenerate Student Default Passwords", exact=True)
     expect(entry).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_label("PSU Code")).to_have_value("920")
@@ -206,7 +206,7 @@ def test_pages_fit_a_phone_without_horizontal_scrolling(browsing, world, finish_
     assert_no_horizontal_scrolling(page)
     browsing.check(page, "catalog")
 
-    page.get_by_role("link", name="Regenerate Student Default Passwords").click()
+    page.get_by_role("link", name="Regenerate Student Default Passwords", exact=True).click()
     page.get_by_label("Campus Codes").fill("920304, 010304, 9X")
     page.get_by_label("Grade Levels").fill("14, 0")
     page.get_by_role("button", name="Request").click()
