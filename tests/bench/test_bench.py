@@ -95,7 +95,7 @@ def test_bench_regeneration_reports_every_figure_and_removes_its_data(world, tmp
     assert figures["uid_file_lines"] == 60 and figures["file_request_per_s"] > 0
     assert figures["undo_restored"] + figures["undo_left_alone"] == 60
     if BROKER_MODE:
-        assert 0 < figures["single_user_p95_seconds"]
+        assert figures["single_user_p95_seconds"] > 0
     assert figures["handout_csv_seconds"] > 0 and figures["people_signed_in_filter_p95_ms"] > 0
     assert "our request, reset + force, students/s" in out.getvalue()
     assert leftovers() == (0, 0)
