@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from .models import Campus, Student
 
-DIGITS = re.compile(r"\d+")
+DIGITS = re.compile(r"[0-9]+")  # ASCII only, as student numbers are
 
 
 def students_visible_to(user) -> QuerySet[Student]:

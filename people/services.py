@@ -28,7 +28,7 @@ def student_signed_in(*, student: Student) -> None:
     student.temporary_password_set_at = None
 
 
-@sensitive_variables("new_password")
+@sensitive_variables()
 def student_password_change(*, student: Student, new_password: str) -> None:
     """The student chose a password: hash it with the preferred hasher and lift the forced
     change. Every other session of the student ends (the session hash changes)."""

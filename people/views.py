@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from axes.helpers import get_client_ip_address
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from credentials.crypto import DefaultPasswordDecryptionError, decrypt_default_password
+from ncedcloud.client_address import client_address
 
 from .forms import StudentSearchForm
 from .models import DefaultPasswordDisclosure, Student
@@ -57,20 +58,22 @@ def people_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @lea_admin_required
 @require_POST
 @never_cache
+@sensitive_variables()
 def people_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show the student's default password, once, and record that it was shown."""
+    """Show the student's default password, once, and record that it was shown. A password
+    no key decrypts answers 503, naming the setting to fix."""
     student = get_object_or_404(students_visible_to(request.user), pk=pk)
     try:
         password = decrypt_default_password(student.default_password_encrypted)
     except DefaultPasswordDecryptionError as exc:
         logger.error("Reveal of student %s refused. %s", pk, exc)
-        return _detail(request, student, reveal_error=str(exc), status=500)
+        return _detail(request, student, reveal_error=str(exc), status=503)
     default_password_disclosure_record(
         actor=request.user,
         kind=DefaultPasswordDisclosure.Kind.REVEAL,
         psu_id=student.psu_id,
         student=student,
-        ip=get_client_ip_address(request),
+        ip=client_address(request),
     )
     return _detail(request, student, revealed_password=password)
 

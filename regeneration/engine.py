@@ -205,7 +205,7 @@ def _process_locked_chunk(chunk: RegenerationChunk) -> None:
 # The credential pipeline --------------------------------------------------------------------
 
 
-@sensitive_variables("decrypted", "readable", "previous")
+@sensitive_variables()
 def _new_credentials(
     rows, *, request: RegenerationRequest
 ) -> tuple[list[tuple[int, str, str | None]], list[int]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from itertools import groupby
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -15,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET
 
 from credentials.crypto import (
@@ -22,6 +22,7 @@ from credentials.crypto import (
     undecryptable_count,
     undecryptable_message,
 )
+from ncedcloud.client_address import client_address
 from ncedcloud.csv_export import csv_download
 from people.models import DefaultPasswordDisclosure
 from people.permissions import lea_admin_required
@@ -85,12 +86,13 @@ def _undecryptable(
         request,
         "regeneration/handout_error.html",
         {"regeneration": regeneration, "message": message},
-        status=500,
+        status=503,
     )
 
 
 @lea_admin_required
 @require_GET
+@sensitive_variables()
 def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
     regeneration = _requested_by_user(request, pk)
     if not regeneration.passwords_can_be_handed_out:
@@ -109,7 +111,7 @@ def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
         request_number=regeneration.pk,
         student_count=students.count(),
         scope="All students the request changed",
-        ip=get_client_ip_address(request),
+        ip=client_address(request),
     )
     columns = students.values_list(
         "student_number",
@@ -130,6 +132,7 @@ def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @lea_admin_required
 @require_GET
 @never_cache
+@sensitive_variables()
 def handout_cards(request: HttpRequest, pk: int) -> HttpResponse:
     """Printable cards, one group per campus and grade, each group on its own page. A
     request larger than HANDOUT_CARDS_MAX_STUDENTS is printed a campus (or, for a very large
@@ -157,7 +160,7 @@ def handout_cards(request: HttpRequest, pk: int) -> HttpResponse:
         request_number=regeneration.pk,
         student_count=total,
         scope=_scope(campus_code, grade),
-        ip=get_client_ip_address(request),
+        ip=client_address(request),
     )
     return render(
         request,
@@ -182,6 +185,7 @@ def _scope(campus_code: str, grade: str) -> str:
     return "All students the request changed"
 
 
+@sensitive_variables()
 def _card_groups(students) -> list[dict]:
     groups = []
     for (campus, grade), members in groupby(students, key=lambda s: (s.campus, s.grade)):

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from people.models import PSU, Student, User
 from bench import data, measure
+from people.models import PSU, Student, User
 from tests.conftest import BROKER_MODE
 
 needs_postgresql = pytest.mark.skipif(
