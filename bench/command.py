@@ -34,6 +34,8 @@ TARGETS = (
     ("request_p95_ms", "<", 150.0),
     ("confirm_p95_ms", "<", 150.0),
     ("count_p95_ms", "<", 500.0),
+    ("handout_csv_seconds", "<", 10.0),
+    ("people_signed_in_filter_p95_ms", "<", 300.0),
 )
 
 
@@ -85,6 +87,7 @@ class Command(BaseCommand):
         )
         # Internal: the fresh process that runs one request for the benchmark.
         parser.add_argument("--child-run-request", type=int, help=argparse.SUPPRESS)
+        parser.add_argument("--child-handout-csv", type=int, help=argparse.SUPPRESS)
         parser.add_argument("--child-result", type=Path, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options) -> None:
@@ -95,6 +98,10 @@ class Command(BaseCommand):
             )
         if options["child_run_request"]:
             result = measure.child_run_request(request_id=options["child_run_request"])
+            options["child_result"].write_text(json.dumps(result))
+            return
+        if options["child_handout_csv"]:
+            result = measure.child_handout_csv(request_id=options["child_handout_csv"])
             options["child_result"].write_text(json.dumps(result))
             return
         if not options["students"] or options["students"] < 10:
@@ -146,6 +153,7 @@ class Command(BaseCommand):
         # between them skews the ratios as little as possible.
         figures.update(self._reference_points(psu, options))
         figures.update(self._our_requests(psu, bench_data.admin, children))
+        figures.update(self._handouts(psu, bench_data.admin, figures, options, children))
         figures.update(self._chunk_sweep(psu, bench_data.admin, options))
         figures.update(self._hashed(bench_data, options, children))
         figures.update(_ratios(figures))
@@ -182,6 +190,8 @@ class Command(BaseCommand):
                     psu, admin, reset=reset, force=force, campus_codes=codes, children=children
                 )
         figures = {"tenth_students": runs["default_only_tenth"]["students"]}
+        figures["reset_force_request_id"] = runs["reset_force"]["request_id"]
+        figures["reset_force_tenth_request_id"] = runs["reset_force_tenth"]["request_id"]
         for name, _, _ in KINDS:
             figures[f"{name}_per_s"] = runs[name]["per_s"]
             figures[f"{name}_seconds"] = runs[name]["seconds"]
@@ -193,6 +203,29 @@ class Command(BaseCommand):
         )
         figures["rss_before_task_mb"] = runs["default_only"]["rss_before_mb"]
         return figures
+
+    def _handouts(self, psu: data.BenchPSU, admin, figures: dict, options, children) -> dict:
+        """The CSV handout of the whole-PSU reset + force request, and People filtered by
+        "Signed in since the last reset"."""
+        self._say("Handout CSV of the whole PSU, in a fresh process ...")
+        csv = measure.measure_handout_csv(figures["reset_force_request_id"], children=children)
+        tenth = measure.measure_handout_csv(
+            figures["reset_force_tenth_request_id"], children=children
+        )
+        if csv["status"] != 200 or csv["rows"] != psu.students:
+            raise RuntimeError(f"The handout CSV went wrong: {csv}")
+        self._say("People filtered by signed in since the last reset ...")
+        data.tables_settle()
+        people = measure.measure_people_filter(psu, admin, repeats=options["repeats"])
+        return {
+            "handout_csv_seconds": csv["seconds"],
+            "handout_csv_peak_rss_mb": csv["peak_rss_mb"],
+            "handout_csv_peak_rss_mb_tenth": tenth["peak_rss_mb"],
+            "handout_csv_rss_before_mb": csv["rss_before_mb"],
+            "handout_csv_rows": csv["rows"],
+            "handout_csv_hashes": csv["hashes"],
+            **people,
+        }
 
     def _chunk_sweep(self, psu: data.BenchPSU, admin, options) -> dict:
         chunk_size = settings.REGENERATION_CHUNK_SIZE
@@ -274,6 +307,14 @@ class Command(BaseCommand):
             ("Confirm (POST) p95 ms", "confirm_p95_ms"),
             ("confirm page's count (match_counts) p50 ms", "count_p50_ms"),
             ("confirm page's count (match_counts) p95 ms", "count_p95_ms"),
+            (f"handout CSV of N ({f['handout_csv_rows']:,} rows), seconds", "handout_csv_seconds"),
+            ("  peak RSS of that process, MB", "handout_csv_peak_rss_mb"),
+            ("  the same for the N/10 request's CSV, MB", "handout_csv_peak_rss_mb_tenth"),
+            ("  (RSS of that process before the download, MB)", "handout_csv_rss_before_mb"),
+            ("  password hashes made", "handout_csv_hashes"),
+            ("People, signed in since the last reset = yes, p95 ms", "people_signed_in_yes_p95_ms"),
+            ("People, signed in since the last reset = no, p95 ms", "people_signed_in_no_p95_ms"),
+            ("  password hashes made", "people_filter_hashes"),
         ]
         lines += [f"{label:<50} {_fmt(f[key]):>14}" for label, key in rows]
         lines += [

@@ -17,7 +17,7 @@ from django.utils import timezone
 from catalog.models import RoleAssignment
 from credentials.recipe import credentials_new
 from people.demo import FIRST_NAMES, LAST_NAMES
-from people.models import PSU, Campus, Student, User
+from people.models import PSU, Campus, CredentialEvent, DefaultPasswordDisclosure, Student, User
 from regeneration.models import RegenerationChunk, RegenerationOutcome, RegenerationRequest
 
 MARKER = "bench_regeneration"
@@ -93,7 +93,7 @@ def _students_copy(psu: PSU, campuses: list[Campus], count: int, rng: random.Ran
     columns = (
         "student_number, first_name, last_name, username, psu_id, campus_id, grade, "
         "default_password_encrypted, default_password_set_at, must_change_password, "
-        "temporary_password_set_at, is_active, password"
+        "temporary_password_set_at, is_active, password, login_source, login_set_at"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         copy_sql = f"COPY {Student._meta.db_table} ({columns}) FROM STDIN"
@@ -118,6 +118,8 @@ def _students_copy(psu: PSU, campuses: list[Campus], count: int, rng: random.Ran
                             now,
                             True,
                             new.login,
+                            Student.LoginSource.CREATED,
+                            now,
                         )
                     )
 
@@ -162,6 +164,8 @@ def _rows_remove(*, psu_ids: list[int], user_ids: list[int]) -> None:
             RegenerationOutcome,
             RegenerationChunk,
             RegenerationRequest,
+            CredentialEvent,
+            DefaultPasswordDisclosure,
             Student,
             Campus,
             RoleAssignment,
@@ -170,12 +174,22 @@ def _rows_remove(*, psu_ids: list[int], user_ids: list[int]) -> None:
         )
     }
     requests = f"SELECT id FROM {table[RegenerationRequest]} WHERE psu_id = ANY(%s)"
+    students = f"SELECT id FROM {table[Student]} WHERE psu_id = ANY(%s)"
     with transaction.atomic(), connection.cursor() as cursor:
         for model in (RegenerationOutcome, RegenerationChunk):
             cursor.execute(
                 f"DELETE FROM {table[model]} WHERE request_id IN ({requests})", [psu_ids]
             )
-        for model in (RegenerationRequest, Student, Campus, RoleAssignment):
+        cursor.execute(
+            f"DELETE FROM {table[CredentialEvent]} WHERE student_id IN ({students})", [psu_ids]
+        )
+        for model in (
+            RegenerationRequest,
+            DefaultPasswordDisclosure,
+            Student,
+            Campus,
+            RoleAssignment,
+        ):
             cursor.execute(f"DELETE FROM {table[model]} WHERE psu_id = ANY(%s)", [psu_ids])
         cursor.execute(f"DELETE FROM {table[RoleAssignment]} WHERE user_id = ANY(%s)", [user_ids])
         cursor.execute(f"DELETE FROM {table[PSU]} WHERE id = ANY(%s)", [psu_ids])

@@ -27,6 +27,7 @@ from time import perf_counter
 from unittest import mock
 
 from django.conf import settings
+from django.contrib.auth.hashers import get_hashers
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -120,6 +121,15 @@ def measure_request(
     that dispatches it the way *Confirm* does; tasks run in that process (eager), so its
     peak RSS is the peak of the process that ran the task."""
     request = request_create(psu, admin, reset=reset, force=force, campus_codes=campus_codes)
+    result = run_child("--child-run-request", request.pk, children=children)
+    if result["status"] != RegenerationRequest.Status.COMPLETED:
+        raise RuntimeError(f"The benchmark request ended {result['status']}: {result}")
+    return {**result, "request_id": request.pk}
+
+
+def run_child(option: str, value: int, *, children: list) -> dict:
+    """``manage.py bench_regeneration <option> <value>`` in a fresh process (tasks in process,
+    no broker); its figures come back as JSON."""
     with tempfile.TemporaryDirectory() as directory:
         result_path = Path(directory) / "result.json"
         child = subprocess.Popen(
@@ -127,8 +137,8 @@ def measure_request(
                 sys.executable,
                 str(Path(settings.BASE_DIR) / "manage.py"),
                 "bench_regeneration",
-                "--child-run-request",
-                str(request.pk),
+                option,
+                str(value),
                 "--child-result",
                 str(result_path),
             ],
@@ -138,11 +148,95 @@ def measure_request(
         status = child.wait()
         children.remove(child)
         if status != 0 or not result_path.exists():
-            raise RuntimeError(f"The request subprocess failed (exit status {status}).")
-        result = json.loads(result_path.read_text())
-    if result["status"] != RegenerationRequest.Status.COMPLETED:
-        raise RuntimeError(f"The benchmark request ended {result['status']}: {result}")
-    return result
+            raise RuntimeError(f"The benchmark subprocess failed (exit status {status}).")
+        return json.loads(result_path.read_text())
+
+
+# Handouts and the People filter ----------------------------------------------------------------
+
+
+@contextmanager
+def hashes_counted() -> Iterator[list[str]]:
+    """Count every password hash made or checked (each configured hasher's encode and
+    verify) while the block runs: the handout and the People filter must make none."""
+    calls: list[str] = []
+    patches = []
+    for hasher in get_hashers():
+        for method in ("encode", "verify"):
+            real = getattr(type(hasher), method)
+
+            def counted(self, *args, _real=real, _name=f"{hasher.algorithm}.{method}", **kw):
+                calls.append(_name)
+                return _real(self, *args, **kw)
+
+            patches.append(mock.patch.object(type(hasher), method, counted))
+    with contextlib.ExitStack() as stack:
+        for patch in patches:
+            stack.enter_context(patch)
+        yield calls
+
+
+def measure_handout_csv(request_id: int, *, children: list) -> dict:
+    """The request's CSV handout through the real view, in a fresh process: seconds from the
+    GET to the last byte, that process's peak memory, and the hashes made (none)."""
+    return run_child("--child-handout-csv", request_id, children=children)
+
+
+def child_handout_csv(*, request_id: int) -> dict:
+    """In the subprocess: download the CSV as its requester does, reading every byte."""
+    settings.DEBUG = False
+    request = RegenerationRequest.objects.select_related("requester").get(pk=request_id)
+    client = Client(HTTP_HOST=_allowed_host())
+    client.force_login(request.requester)
+    rss_before = peak_rss_mb()
+    with hashes_counted() as hashes:
+        start = perf_counter()
+        response = client.get(reverse("regeneration:handout_csv", args=[request_id]))
+        size = rows = 0
+        for part in response.streaming_content:
+            size += len(part)
+            rows += part.count(b"\n")
+        seconds = perf_counter() - start
+    return {
+        "status": response.status_code,
+        "rows": rows - 1,
+        "bytes": size,
+        "seconds": seconds,
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": peak_rss_mb(),
+        "hashes": len(hashes),
+    }
+
+
+def measure_people_filter(psu: BenchPSU, admin: User, *, repeats: int, warmup: int = 3) -> dict:
+    """People filtered by "Signed in since the last reset", yes and no, page 1, through the
+    real view, with 1 student in 100 signed in since the reset (the rest not)."""
+    Student.objects.filter(psu_id=psu.psu_id).update(temporary_password_set_at=timezone.now())
+    signed_in = Student.objects.filter(psu_id=psu.psu_id, id__in=_every_hundredth(psu))
+    signed_in.update(temporary_password_set_at=None)
+    client = Client(HTTP_HOST=_allowed_host())
+    client.force_login(admin)
+    timings: dict[str, list[float]] = {"yes": [], "no": []}
+    with hashes_counted() as hashes:
+        for round_ in range(warmup + repeats):
+            for answer in timings:
+                response, ms = _timed(client.get, reverse("people:list"), {"signed_in": answer})
+                if response.status_code != 200:
+                    raise RuntimeError(f"People answered {response.status_code}.")
+                if round_ >= warmup:
+                    timings[answer].append(ms)
+    return {
+        "people_filter_students": psu.students,
+        "people_signed_in_yes_p95_ms": p95(timings["yes"]),
+        "people_signed_in_no_p95_ms": p95(timings["no"]),
+        "people_signed_in_filter_p95_ms": max(p95(timings["yes"]), p95(timings["no"])),
+        "people_filter_hashes": len(hashes),
+    }
+
+
+def _every_hundredth(psu: BenchPSU):
+    ids = Student.objects.filter(psu_id=psu.psu_id).order_by("id").values_list("id", flat=True)
+    return list(ids)[::100]
 
 
 def child_run_request(*, request_id: int) -> dict:

@@ -392,6 +392,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "regeneration.sweep",
         "schedule": env.float("REGENERATION_SWEEP_SECONDS", default=15.0),
     },
+    "expire-handout-passwords": {"task": "regeneration.expire_handouts", "schedule": 3600.0},
 }
 
 # Regeneration.
@@ -414,7 +415,11 @@ TEMPORARY_PASSWORD_EXPIRY_DAYS = env.int("TEMPORARY_PASSWORD_EXPIRY_DAYS", defau
 # The printable cards page renders at most this many cards at once; a larger request is
 # handed out a campus (and, for a very large campus, a grade) at a time.
 HANDOUT_CARDS_MAX_STUDENTS = env.int("HANDOUT_CARDS_MAX_STUDENTS", default=1500)
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# The passwords a request set are kept (encrypted, with its outcomes) for its handouts this
+# many days after it finished, then removed by the hourly sweep.
+HANDOUT_RETENTION_DAYS = env.int("HANDOUT_RETENTION_DAYS", default=30)
+# The portal's address in emails and on printed cards; empty: the address it was reached at.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="")
 
 LOGGING = {
     "version": 1,

@@ -6,11 +6,14 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_variables
 
 from ncedcloud.admin import HistoryAdmin, ReadOnlyForSupportAdmin
 
-from .models import PSU, Campus, DefaultPasswordDisclosure, Student, User
+from .history import student_history
+from .models import PSU, Campus, CredentialEvent, DefaultPasswordDisclosure, Student, User
+from .sign_in import current_default_signs_in
 
 
 @admin.register(User)
@@ -84,16 +87,46 @@ class StudentAdmin(ReadOnlyForSupportAdmin):
         "must_change_password",
         "default_password_set_at",
         "default_request_number",
+        "default_signs_in",
+        "login_source",
+        "login_request_number",
+        "login_set_at",
+        "own_password_set_at",
         "temporary_password_set_at",
         "last_login",
+        "history",
     ]
     readonly_fields = [
         "default_password_set_at",
         "default_request_number",
+        "default_signs_in",
+        "login_source",
+        "login_request_number",
+        "login_set_at",
+        "own_password_set_at",
         "temporary_password_set_at",
         "last_login",
+        "history",
     ]
     raw_id_fields = ["campus"]
+
+    @admin.display(description="default password signs in now")
+    def default_signs_in(self, obj: Student) -> str:
+        answer = current_default_signs_in(obj)
+        return f"{answer.word.capitalize()}. {answer.note}".strip()
+
+    @admin.display(description="history (newest first)")
+    def history(self, obj: Student) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((entry.at, entry.what, entry.who or "—") for entry in student_history(obj)),
+        )
+        return format_html(
+            "<table><thead><tr><th>When</th><th>What</th><th>Who</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
 
 
 @admin.register(DefaultPasswordDisclosure)
@@ -124,6 +157,26 @@ class DefaultPasswordDisclosureAdmin(HistoryAdmin):
     ]
     date_hierarchy = "at"
     list_select_related = ["actor", "psu", "student"]
+    show_full_result_count = False
+    fields = list_display
+    readonly_fields = fields
+
+
+@admin.register(CredentialEvent)
+class CredentialEventAdmin(HistoryAdmin):
+    """Resets to the default password, first sign-ins and students' own password changes."""
+
+    list_display = ["at", "kind", "student", "actor", "request_number", "must_change"]
+    list_filter = ["kind", "must_change", "at"]
+    search_fields = [
+        "student__student_number",
+        "student__username",
+        "student__last_name",
+        "actor__username",
+        "=request_number",
+    ]
+    date_hierarchy = "at"
+    list_select_related = ["student", "actor"]
     show_full_result_count = False
     fields = list_display
     readonly_fields = fields

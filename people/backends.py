@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 from credentials.hashers import is_temporary_login
 
 from .models import Student
-from .selectors import temporary_password_has_expired
+from .sign_in import has_expired
 
 
 class ThrottleBackend(AxesStandaloneBackend):
@@ -60,7 +60,7 @@ class StudentBackend:
             # Run the hasher anyway so a missing account takes as long as a wrong password.
             Student().set_password(password)
             return None
-        if temporary_password_has_expired(student):
+        if has_expired(student):
             # Verify without Django's upgrade setter: an expired password is never re-hashed
             # into a lasting one. The sign-in form tells the student to ask their teacher
             # only when the password was right; the attempt still counts as a failure.

@@ -237,6 +237,7 @@ def _seed_students(psu, campus, demo_psu: DemoPSU, demo_campus: DemoCampus, inde
                 grade=grade,
                 default_password_set_at=now,
                 temporary_password_set_at=now,
+                login_set_at=now,
             )
         )
     # The first login password is the default password, as when an account is provisioned;

@@ -32,6 +32,12 @@ class StudentSearchForm(forms.Form):
         label="Campus", required=False, queryset=None, to_field_name="code", empty_label="All"
     )
     grade = forms.ChoiceField(label="Grade", required=False, choices=[("", "All"), *Grade.choices])
+    signed_in = forms.ChoiceField(
+        label="Signed in since the last reset",
+        required=False,
+        choices=[("", "All"), ("yes", "Yes"), ("no", "No")],
+        help_text="Since the portal last set the student's login password.",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -178,3 +184,13 @@ class StudentPasswordChangeForm(forms.Form):
             )
             return False
         return constant_time_compare(password, default)
+
+
+class ResetToDefaultForm(forms.Form):
+    """The confirm step of *Reset to default password*: one option."""
+
+    force_password_change = forms.BooleanField(
+        label="Force password change at next login",
+        required=False,
+        help_text="The student must choose a new password after signing in with the default.",
+    )

@@ -15,28 +15,28 @@ from .codes import CAMPUS_CODE, PSU_CODE, STUDENT_NUMBER
 
 
 class Grade(models.TextChoices):
-    """The grade levels of the help text, in its order."""
+    """The grade levels of the help text, in its order, with the names every page shows."""
 
-    PK5 = "-5", "-5"
-    PK4 = "-4", "-4"
-    PK3 = "-3", "-3"
-    PK2 = "-2", "-2"
-    PK1 = "-1", "-1"
-    KINDERGARTEN = "0", "0 (Kindergarten)"
-    G1 = "1", "1"
-    G2 = "2", "2"
-    G3 = "3", "3"
-    G4 = "4", "4"
-    G5 = "5", "5"
-    G6 = "6", "6"
-    G7 = "7", "7"
-    G8 = "8", "8"
-    G9 = "9", "9"
-    G10 = "10", "10"
-    G11 = "11", "11"
-    G12 = "12", "12"
-    G13 = "13", "13"
-    UNGRADED = "-9", "-9 (Ungraded)"
+    PK5 = "-5", "Pre-K (-5)"
+    PK4 = "-4", "Pre-K (-4)"
+    PK3 = "-3", "Pre-K (-3)"
+    PK2 = "-2", "Pre-K (-2)"
+    PK1 = "-1", "Pre-K (-1)"
+    KINDERGARTEN = "0", "Kindergarten"
+    G1 = "1", "Grade 1"
+    G2 = "2", "Grade 2"
+    G3 = "3", "Grade 3"
+    G4 = "4", "Grade 4"
+    G5 = "5", "Grade 5"
+    G6 = "6", "Grade 6"
+    G7 = "7", "Grade 7"
+    G8 = "8", "Grade 8"
+    G9 = "9", "Grade 9"
+    G10 = "10", "Grade 10"
+    G11 = "11", "Grade 11"
+    G12 = "12", "Grade 12"
+    G13 = "13", "Grade 13"
+    UNGRADED = "-9", "Ungraded"
 
 
 ALLOWED_GRADES: tuple[str, ...] = tuple(Grade.values)
@@ -121,10 +121,22 @@ class Student(AbstractBaseUser):
     never decrypted except by the reveal, export and regeneration code. ``password`` is the
     login credential in Django's hasher format.
 
-    ``default_request_number`` is the number of the regeneration request that set the current
-    default (None: set when the account was created or imported). Requests are a higher
-    layer: the directory records them by number, as people read them ("request #12").
+    The credential state is kept by every service that changes a credential, in the same
+    transaction: ``default_request_number`` is the regeneration request that set the current
+    default (None: set when the account was created or imported); ``login_source``,
+    ``login_request_number`` and ``login_set_at`` say what set the login password, whose
+    password it holds (the default generation of that request, None for the account's first)
+    and when; ``own_password_set_at`` when the student last chose their own. Requests are a
+    higher layer: the directory records them by number, as people read them ("request #12").
+    ``people.sign_in`` reads this state to say whether a password signs in; nothing is hashed
+    to answer that.
     """
+
+    class LoginSource(models.TextChoices):
+        CREATED = "created", "Set when the account was created or imported"
+        REQUEST = "request", "Reset by a regeneration request"
+        RESET_TO_DEFAULT = "reset_to_default", "Reset to the default password"
+        OWN = "own", "Chosen by the student"
 
     student_number = models.CharField(
         max_length=10, unique=True, validators=[STUDENT_NUMBER.validator()]
@@ -146,6 +158,14 @@ class Student(AbstractBaseUser):
     # Set when a reset gives the student a temporary login password; cleared at the first
     # successful sign-in. An unused temporary password expires (TEMPORARY_PASSWORD_EXPIRY_DAYS).
     temporary_password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    login_source = models.CharField(
+        max_length=20, choices=LoginSource.choices, default=LoginSource.CREATED, editable=False
+    )
+    login_request_number = models.PositiveBigIntegerField(
+        "login holds the password of request", null=True, blank=True, editable=False
+    )
+    login_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    own_password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
 
     USERNAME_FIELD = "username"
@@ -183,6 +203,60 @@ class Student(AbstractBaseUser):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def login_is_default(self) -> bool:
+        """The login password is the current default password."""
+        return (
+            self.login_source != self.LoginSource.OWN
+            and self.login_request_number == self.default_request_number
+        )
+
+    @property
+    def signed_in_since_reset(self) -> bool:
+        """Signed in since the portal last set the login password (a reset clears nothing
+        else: the first sign-in ends the temporary password)."""
+        return self.temporary_password_set_at is None
+
+
+class CredentialEvent(models.Model):
+    """A change of a student's credentials that the directory makes, or a first sign-in: one
+    row each, for the student's history. What regeneration requests do is in their outcome
+    rows; reveals and downloads in ``DefaultPasswordDisclosure``."""
+
+    class Kind(models.TextChoices):
+        RESET_TO_DEFAULT = "reset_to_default", "Login password reset to the default password"
+        FIRST_SIGN_IN = "first_sign_in", "First sign-in after a reset"
+        OWN_PASSWORD = "own_password", "Chose their own password"
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="credential_events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The staff member who did it; empty when the student did.",
+    )
+    request_number = models.PositiveBigIntegerField(
+        "password of request",
+        null=True,
+        blank=True,
+        help_text="The request whose password the login held (empty: the account's first).",
+    )
+    must_change = models.BooleanField("password change forced", default=False)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["student", "-at"], name="credential_event_student_idx"),
+            models.Index(fields=["request_number", "kind"], name="credential_event_request_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: student {self.student_id} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class DefaultPasswordDisclosure(models.Model):

@@ -10,32 +10,97 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from credentials.crypto import decrypt_default_password, encrypt_default_password
+from credentials.hashers import temporary_login
 from credentials.recipe import credentials_new
 from ncedcloud.staging import StagingTable
 
-from .models import DefaultPasswordDisclosure, Student
+from .models import CredentialEvent, DefaultPasswordDisclosure, Student
 from .student_import import ImportRow
 
 logger = logging.getLogger(__name__)
 
 
+@transaction.atomic
 def student_signed_in(*, student: Student) -> None:
-    """Record a successful sign-in. The temporary password, if any, has now been used: it
-    no longer expires (Django's upgrade path has already re-hashed it at full strength)."""
+    """Record a successful sign-in. The first after the portal set the login password is
+    recorded in the student's history (with the request whose password it was); the
+    temporary password has now been used: it no longer expires (Django's upgrade path has
+    already re-hashed it at full strength)."""
     now = timezone.now()
+    if student.temporary_password_set_at is not None:
+        CredentialEvent.objects.create(
+            student=student,
+            kind=CredentialEvent.Kind.FIRST_SIGN_IN,
+            at=now,
+            request_number=student.login_request_number,
+        )
     Student.objects.filter(pk=student.pk).update(last_login=now, temporary_password_set_at=None)
     student.last_login = now
     student.temporary_password_set_at = None
 
 
 @sensitive_variables()
+@transaction.atomic
 def student_password_change(*, student: Student, new_password: str) -> None:
     """The student chose a password: hash it with the preferred hasher and lift the forced
     change. Every other session of the student ends (the session hash changes)."""
+    now = timezone.now()
     student.set_password(new_password)
     student.must_change_password = False
     student.temporary_password_set_at = None
-    student.save(update_fields=["password", "must_change_password", "temporary_password_set_at"])
+    student.login_source = Student.LoginSource.OWN
+    student.login_request_number = None
+    student.login_set_at = student.own_password_set_at = now
+    student.save(update_fields=[*LOGIN_STATE_FIELDS, "own_password_set_at"])
+    CredentialEvent.objects.create(student=student, kind=CredentialEvent.Kind.OWN_PASSWORD, at=now)
+
+
+LOGIN_STATE_FIELDS = (
+    "password",
+    "must_change_password",
+    "temporary_password_set_at",
+    "login_source",
+    "login_request_number",
+    "login_set_at",
+)
+
+
+@sensitive_variables()
+@transaction.atomic
+def student_reset_to_default(*, student: Student, actor, force_change: bool) -> CredentialEvent:
+    """Make the student's login password their current default password, as a temporary
+    login password (it expires unused, and is re-hashed at the first sign-in); with
+    ``force_change`` the student must choose a new one then. The login credential is a fresh
+    encryption of the default, so the stored password always changes and every session of
+    the student ends. Raises ``DefaultPasswordDecryptionError`` (and changes nothing) when
+    the default cannot be decrypted: a login nobody can check would lock the student out."""
+    locked = Student.objects.select_for_update().get(pk=student.pk)
+    fresh_token = encrypt_default_password(
+        decrypt_default_password(locked.default_password_encrypted)
+    )
+    now = timezone.now()
+    locked.password = temporary_login(fresh_token)
+    locked.must_change_password = force_change
+    locked.temporary_password_set_at = locked.login_set_at = now
+    locked.login_source = Student.LoginSource.RESET_TO_DEFAULT
+    locked.login_request_number = locked.default_request_number
+    locked.save(update_fields=list(LOGIN_STATE_FIELDS))
+    event = CredentialEvent.objects.create(
+        student=locked,
+        kind=CredentialEvent.Kind.RESET_TO_DEFAULT,
+        at=now,
+        actor=actor,
+        request_number=locked.default_request_number,
+        must_change=force_change,
+    )
+    logger.info(
+        "Student %s reset to the default password by %s (force change: %s)",
+        locked.pk,
+        actor.username,
+        force_change,
+    )
+    return event
 
 
 @dataclass(frozen=True)
@@ -120,11 +185,11 @@ def _write_staged(staged: list[tuple], *, now) -> None:
         STAGE.fill(cursor, staged)
         cursor.execute(
             f"INSERT INTO {table} (student_number, {fields}, default_password_encrypted, "
-            "password, default_password_set_at, temporary_password_set_at, "
-            "must_change_password, is_active) "
-            f"SELECT student_number, {fields}, token, login, %s, %s, %s, %s "
+            "password, default_password_set_at, temporary_password_set_at, login_set_at, "
+            "login_source, must_change_password, is_active) "
+            f"SELECT student_number, {fields}, token, login, %s, %s, %s, %s, %s, %s "
             f"FROM {STAGE.name} WHERE student_id IS NULL ORDER BY student_number",
-            [at, at, False, True],
+            [at, at, at, Student.LoginSource.CREATED, False, True],
         )
         assignments = ", ".join(f"{name} = s.{name}" for name in IMPORTED_FIELDS)
         cursor.execute(

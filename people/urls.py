@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.people_list, name="list"),
     path("<int:pk>/", views.people_detail, name="detail"),
     path("<int:pk>/reveal/", views.people_reveal, name="reveal"),
+    path("<int:pk>/reset/", views.people_reset_default, name="reset_default"),
 ]

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credentials.crypto import DefaultPasswordDecryptionError, decrypt_default_password
 from ncedcloud.client_address import client_address
 
-from .forms import StudentSearchForm
+from .forms import ResetToDefaultForm, StudentSearchForm
+from .history import student_history
 from .models import DefaultPasswordDisclosure, Student
 from .permissions import lea_admin_required
-from .selectors import students_search, students_visible_to, temporary_password_expires_at
-from .services import default_password_disclosure_record
+from .selectors import students_search, students_visible_to
+from .services import default_password_disclosure_record, student_reset_to_default
+from .sign_in import current_default_signs_in, expires_at
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
             text=data.get("q", ""),
             campus=data.get("campus"),
             grade=data.get("grade", ""),
+            signed_in=data.get("signed_in", ""),
         )
         page = Paginator(students, STUDENTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -91,9 +95,40 @@ def _detail(
         "people/detail.html",
         {
             "student": student,
-            "temporary_expires_at": temporary_password_expires_at(student),
+            "temporary_expires_at": expires_at(student),
+            "default_sign_in": current_default_signs_in(student),
+            "history": student_history(student),
             "revealed_password": revealed_password,
             "reveal_error": reveal_error,
         },
         status=status,
     )
+
+
+@lea_admin_required
+@require_http_methods(["GET", "POST"])
+@sensitive_variables()
+def people_reset_default(request: HttpRequest, pk: int) -> HttpResponse:
+    """*Reset to default password*: a confirm page (GET), then the reset (POST). A default no
+    key decrypts answers 503 on the confirm page, naming the setting to fix."""
+    student = get_object_or_404(students_visible_to(request.user), pk=pk)
+    form = ResetToDefaultForm(request.POST if request.method == "POST" else None)
+    context = {"student": student, "form": form}
+    if form.is_valid():
+        try:
+            student_reset_to_default(
+                student=student,
+                actor=request.user,
+                force_change=form.cleaned_data["force_password_change"],
+            )
+        except DefaultPasswordDecryptionError as exc:
+            logger.error("Reset to default of student %s refused. %s", pk, exc)
+            context["reset_error"] = str(exc)
+            return render(request, "people/reset_default.html", context, status=503)
+        messages.success(
+            request,
+            f"{student.full_name}'s login password is now their default password; their "
+            "sessions have ended.",
+        )
+        return redirect("people:detail", pk=student.pk)
+    return render(request, "people/reset_default.html", context)

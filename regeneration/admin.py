@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from ncedcloud.admin import HistoryAdmin
 from ncedcloud.csv_export import csv_download
+from people.models import Campus, Grade
+from people.selectors import student_text_condition
 
 from .models import RegenerationOutcome, RegenerationRequest
 from .selectors import chunk_progress
@@ -38,6 +40,42 @@ class OptionFilter(admin.SimpleListFilter):
         if value == "force_not_in_effect":
             return queryset.filter(reset_current_passwords=False, force_password_change=True)
         return queryset
+
+
+class CampusFilter(admin.SimpleListFilter):
+    """Requests that targeted a campus, those that targeted every campus of its PSU included."""
+
+    title = "campus"
+    parameter_name = "campus"
+
+    def lookups(self, request, model_admin):
+        return [(c.code, f"{c.code} {c.name}") for c in Campus.objects.order_by("code")]
+
+    def queryset(self, request, queryset):
+        code = self.value()
+        if not code:
+            return queryset
+        psu_id = Campus.objects.filter(code=code).values_list("psu_id", flat=True).first()
+        # The codes are stored as a JSON list: a quoted code matches exactly one element.
+        return queryset.filter(psu_id=psu_id).filter(
+            Q(campus_codes=[]) | Q(campus_codes__icontains=f'"{code}"')
+        )
+
+
+class GradeFilter(admin.SimpleListFilter):
+    """Requests that targeted a grade, those that targeted every grade included."""
+
+    title = "grade"
+    parameter_name = "grade"
+
+    def lookups(self, request, model_admin):
+        return Grade.choices
+
+    def queryset(self, request, queryset):
+        grade = self.value()
+        if not grade:
+            return queryset
+        return queryset.filter(Q(grade_levels=[]) | Q(grade_levels__icontains=f'"{grade}"'))
 
 
 HISTORY_COLUMNS = [
@@ -94,11 +132,10 @@ def export_history_csv(modeladmin, request: HttpRequest, queryset: QuerySet):
 class RegenerationRequestAdmin(HistoryAdmin):
     list_display = [
         "id",
-        "requester",
+        "requester_name",
         "psu",
         "status",
-        "reset_current_passwords",
-        "force_password_change",
+        "options",
         "targeted_count",
         "processed_count",
         "failed_count",
@@ -108,6 +145,8 @@ class RegenerationRequestAdmin(HistoryAdmin):
     list_filter = [
         "status",
         "psu",
+        CampusFilter,
+        GradeFilter,
         OptionFilter,
         "reset_current_passwords",
         "force_password_change",
@@ -150,6 +189,16 @@ class RegenerationRequestAdmin(HistoryAdmin):
         "outcomes_link",
     ]
     readonly_fields = fields
+
+    @admin.display(description="requester", ordering="requester__last_name")
+    def requester_name(self, obj: RegenerationRequest) -> str:
+        return f"{obj.requester.get_full_name() or obj.requester.username} ({obj.requester})"
+
+    @admin.display(description="options")
+    def options(self, obj: RegenerationRequest) -> str:
+        if not obj.reset_current_passwords:
+            return "Default only" + (" (force not in effect)" if obj.force_password_change else "")
+        return "Reset + force change" if obj.force_password_change else "Reset"
 
     @admin.display(description="campus codes")
     def campuses(self, obj: RegenerationRequest) -> str:
@@ -206,6 +255,14 @@ class RegenerationOutcomeAdmin(HistoryAdmin):
     show_full_result_count = False
     fields = list_display
     readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        """A search of two or more words ("Jordan Smith", "Smith, Jordan") is a student's
+        name, as People searches it; otherwise Django's search of ``search_fields``."""
+        words = [word for word in search_term.replace(",", " ").split() if word]
+        if len(words) >= 2:
+            return queryset.filter(student_text_condition(search_term, "student__")), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="student number", ordering="student__student_number")
     def student_number(self, obj: RegenerationOutcome) -> str:

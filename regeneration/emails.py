@@ -32,7 +32,8 @@ def request_notify(*, request_id: int) -> None:
         lines += ["", request.error_message]
     lines += [
         "",
-        f"Details: {settings.PORTAL_BASE_URL}{reverse('regeneration:detail', args=[request.pk])}",
+        f"Details: {settings.PORTAL_BASE_URL.rstrip('/') or request.portal_url}"
+        f"{reverse('regeneration:detail', args=[request.pk])}",
     ]
     try:
         send_mail(subject, "\n".join(lines), None, [request.requester.email])

@@ -2,8 +2,9 @@
 transaction.
 
 A chunk locks its row and its students' rows, makes their new credentials (the credential
-pipeline below), writes them with one set-based UPDATE from a staging table, inserts one
-outcome row per student, and marks itself done. A chunk already done is skipped, so a task
+pipeline below), writes them and the students' credential state with one set-based UPDATE
+from a staging table, inserts one outcome row per student (keeping the default it set, for
+the handouts), and marks itself done. A chunk already done is skipped, so a task
 delivered again changes no student twice and finishes the rest. On PostgreSQL several lanes
 (threads, each with its own connection) claim chunks at once with SKIP LOCKED.
 
@@ -269,18 +270,22 @@ def _write_staged(
                 "password = s.login",
                 "must_change_password = %s",
                 "temporary_password_set_at = %s",
+                "login_source = %s",
+                "login_request_number = %s",
+                "login_set_at = %s",
             ]
-            params += [must_change, at]
+            params += [must_change, at, Student.LoginSource.REQUEST, request.pk, at]
         cursor.execute(
             f"UPDATE {student_table} SET {', '.join(assignments)} "
             f"FROM {STAGE.name} s WHERE {student_table}.id = s.student_id "
             f"AND {student_table}.id BETWEEN %s AND %s",
             [*params, chunk.first_student_id, chunk.last_student_id],
         )
+        # The outcome keeps the default it set (encrypted) for the request's handouts.
         cursor.execute(
             f"INSERT INTO {outcome_table} "
             "(request_id, student_id, status, password_reset, must_change_set, error, "
-            "processed_at) "
-            f"SELECT %s, s.student_id, %s, %s, %s, '', %s FROM {STAGE.name} s",
+            "processed_at, default_password_encrypted) "
+            f"SELECT %s, s.student_id, %s, %s, %s, '', %s, s.token FROM {STAGE.name} s",
             [request.pk, RegenerationOutcome.Status.CHANGED, reset, must_change, at],
         )

@@ -1,35 +1,44 @@
-"""Handing out new passwords: a finished request's requester downloads the affected
-students' current default passwords as CSV or as printable cards. Every download is
-recorded (``DefaultPasswordDisclosure``); nobody but the requester gets them."""
+"""Handing out new passwords: a finished request's requester downloads, as CSV or as printable
+cards, the passwords *that request* set (each outcome keeps its own, encrypted, for
+HANDOUT_RETENTION_DAYS), and for each student whether that password signs in now and why not
+(``people.sign_in``). A second download shows the same passwords as the first, whatever came
+after. Every download is recorded (``DefaultPasswordDisclosure``); nobody but the requester
+gets them."""
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Iterator
 from itertools import groupby
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET
 
 from credentials.crypto import (
-    decrypt_default_password,
+    decrypt_default_passwords,
     undecryptable_count,
     undecryptable_message,
 )
 from ncedcloud.client_address import client_address
 from ncedcloud.csv_export import csv_download
-from people.models import DefaultPasswordDisclosure
+from ncedcloud.links import portal_url
+from people.models import DefaultPasswordDisclosure, Grade
 from people.permissions import lea_admin_required
 from people.services import default_password_disclosure_record
+from people.sign_in import STATE_FIELDS, Reason, password_signs_in, when
 
-from .models import RegenerationRequest
-from .selectors import handout_campuses, handout_students, requests_visible_to
+from .models import RegenerationOutcome, RegenerationRequest
+from .selectors import handout_campuses, handout_outcomes, requests_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -40,27 +49,129 @@ NOT_READY = (
     "The students' passwords can be handed out once the request has completed; "
     "this request is {status}."
 )
+REMOVED = (
+    "The passwords this request set were removed on {date}, {days} days after it finished "
+    "(HANDOUT_RETENTION_DAYS). A student's current default password is on their page in "
+    "People."
+)
+NOT_KEPT = (
+    "The password this request set was not kept: the request ran before the portal kept each "
+    "request's passwords, and a later request changed the student's default."
+)
 CSV_HEADER = [
     "Student number",
     "Last name",
     "First name",
-    "Campus code",
+    "Username",
+    "Password",
     "Campus",
     "Grade",
-    "Username",
-    "Default password",
+    "Signs in",
+    "Note",
 ]
+# The student's fields a handout reads (``campus__code`` becomes the attribute ``campus_code``).
+STUDENT_FIELDS = (
+    "student_number",
+    "last_name",
+    "first_name",
+    "username",
+    "campus__code",
+    "campus__name",
+    "grade",
+    *STATE_FIELDS,
+)
+ATTRIBUTES = tuple(field.replace("__", "_") for field in STUDENT_FIELDS)
+DECRYPT_BATCH = 2000
+# Why a card was left out, said of several students.
+LEFT_OUT = {
+    Reason.NOT_RESET: "their login password was not reset by this request (default only)",
+    Reason.REPLACED: "their login password was replaced by a later request or reset",
+    Reason.OWN_PASSWORD: "they chose their own password",
+    Reason.EXPIRED: "the password expired unused",
+    Reason.INACTIVE: "the account is inactive",
+}
+
+
+class HandoutRow:
+    """One student of a handout: directory data, the password the request set (None when it
+    is no longer kept) and whether it signs in. It has the fields ``password_signs_in``
+    reads, so no model instance is made per student."""
+
+    __slots__ = ("password", "processed_at", "sign_in", *ATTRIBUTES)
+
+    def __init__(self, values: tuple, processed_at, password: str | None) -> None:
+        for name, value in zip(ATTRIBUTES, values, strict=True):
+            setattr(self, name, value)
+        self.processed_at = processed_at
+        self.password = password
+
+    @property
+    def printable(self) -> bool:
+        """On a card: the password is kept and signs in."""
+        return self.password is not None and self.sign_in.signs_in
+
+    def csv_cells(self) -> list:
+        return [
+            self.student_number,
+            self.last_name,
+            self.first_name,
+            self.username,
+            self.password or "",
+            self.campus_code,
+            self.grade,
+            self.sign_in.word,
+            self.sign_in.note if self.password is not None else NOT_KEPT,
+        ]
+
+
+@sensitive_variables()
+def handout_rows(outcomes: QuerySet[RegenerationOutcome], regeneration) -> Iterator[HandoutRow]:
+    """The handout's students in order, read ``DECRYPT_BATCH`` at a time with their passwords
+    decrypted in a batch: memory stays flat however large the request."""
+    columns = outcomes.values_list(
+        "default_password_encrypted",
+        "processed_at",
+        *(f"student__{field}" for field in STUDENT_FIELDS),
+    )
+    now = timezone.now()
+    batch: list[tuple] = []
+    for values in columns.iterator(chunk_size=DECRYPT_BATCH):
+        batch.append(values)
+        if len(batch) == DECRYPT_BATCH:
+            yield from _batch_rows(batch, regeneration, now)
+            batch = []
+    yield from _batch_rows(batch, regeneration, now)
+
+
+@sensitive_variables()
+def _batch_rows(batch: list[tuple], regeneration, now) -> Iterator[HandoutRow]:
+    passwords = iter(decrypt_default_passwords([values[0] for values in batch if values[0]]))
+    for token, processed_at, *student in batch:
+        row = HandoutRow(tuple(student), processed_at, next(passwords) if token else None)
+        row.sign_in = password_signs_in(
+            row, generation=regeneration.pk, made_at=processed_at, now=now
+        )
+        yield row
 
 
 def handout_state(regeneration: RegenerationRequest, user) -> str:
     """Which part of the request page's *Hand out the new passwords* section applies to
-    ``user`` now: ``requester_only``, ``pending``, ``failed``, ``nothing`` or ``ready``. The
-    page renders it, and its script switches to the state the progress JSON reports."""
+    ``user`` now: ``requester_only``, ``pending``, ``failed``, ``nothing``, ``removed`` or
+    ``ready``. The page renders it, and its script switches to the state the progress JSON
+    reports."""
     if regeneration.requester_id != user.pk:
         return "requester_only"
     if regeneration.passwords_can_be_handed_out:
+        if regeneration.handout_removed_at is not None:
+            return "removed"
         return "ready" if regeneration.processed_count else "nothing"
     return "failed" if regeneration.is_finished else "pending"
+
+
+def removed_message(regeneration: RegenerationRequest) -> str:
+    return REMOVED.format(
+        date=when(regeneration.handout_removed_at), days=settings.HANDOUT_RETENTION_DAYS
+    )
 
 
 def _requested_by_user(request: HttpRequest, pk: int) -> RegenerationRequest:
@@ -71,15 +182,30 @@ def _requested_by_user(request: HttpRequest, pk: int) -> RegenerationRequest:
     return regeneration
 
 
-def _not_ready(request: HttpRequest, regeneration: RegenerationRequest) -> HttpResponse:
-    status = regeneration.get_status_display().lower()
-    messages.error(request, NOT_READY.format(status=status))
-    return redirect(regeneration)
+def _refusal(request: HttpRequest, regeneration: RegenerationRequest) -> HttpResponse | None:
+    """Why nothing can be handed out now, as a message on the request page; None when the
+    passwords can be."""
+    if not regeneration.passwords_can_be_handed_out:
+        status = regeneration.get_status_display().lower()
+        messages.error(request, NOT_READY.format(status=status))
+        return redirect(regeneration)
+    if regeneration.handout_removed_at is not None:
+        messages.error(request, removed_message(regeneration))
+        return redirect(regeneration)
+    return None
 
 
-def _undecryptable(
-    request: HttpRequest, regeneration: RegenerationRequest, count: int
-) -> HttpResponse:
+def _undecryptable_refusal(
+    request: HttpRequest, regeneration: RegenerationRequest, outcomes: QuerySet
+) -> HttpResponse | None:
+    """Check every password decrypts before anything is shown: a streamed file cannot turn
+    into an error page half-way. None when they all do."""
+    tokens = outcomes.exclude(default_password_encrypted="").values_list(
+        "default_password_encrypted", flat=True
+    )
+    count = undecryptable_count(tokens.iterator(chunk_size=DECRYPT_BATCH))
+    if not count:
+        return None
     message = undecryptable_message(count, "Nothing was downloaded.")
     logger.error("Handout of request %s refused. %s", regeneration.pk, message)
     return render(
@@ -90,42 +216,39 @@ def _undecryptable(
     )
 
 
+def _record(request: HttpRequest, regeneration, *, kind: str, count: int, scope: str) -> None:
+    default_password_disclosure_record(
+        actor=request.user,
+        kind=kind,
+        psu_id=regeneration.psu_id,
+        request_number=regeneration.pk,
+        student_count=count,
+        scope=scope,
+        ip=client_address(request),
+    )
+
+
 @lea_admin_required
 @require_GET
 @sensitive_variables()
 def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
     regeneration = _requested_by_user(request, pk)
-    if not regeneration.passwords_can_be_handed_out:
-        return _not_ready(request, regeneration)
-    students = handout_students(regeneration)
-    # Check every password decrypts before the first byte goes out: a streamed file cannot
-    # turn into an error page half-way.
-    tokens = students.values_list("default_password_encrypted", flat=True)
-    failures = undecryptable_count(tokens.iterator(chunk_size=5000))
-    if failures:
-        return _undecryptable(request, regeneration, failures)
-    default_password_disclosure_record(
-        actor=request.user,
+    refused = _refusal(request, regeneration)
+    if refused:
+        return refused
+    outcomes = handout_outcomes(regeneration)
+    refused = _undecryptable_refusal(request, regeneration, outcomes)
+    if refused:
+        return refused
+    count = outcomes.order_by().count()
+    _record(
+        request,
+        regeneration,
         kind=DefaultPasswordDisclosure.Kind.CSV,
-        psu_id=regeneration.psu_id,
-        request_number=regeneration.pk,
-        student_count=students.count(),
+        count=count,
         scope="All students the request changed",
-        ip=client_address(request),
     )
-    columns = students.values_list(
-        "student_number",
-        "last_name",
-        "first_name",
-        "campus__code",
-        "campus__name",
-        "grade",
-        "username",
-        "default_password_encrypted",
-    )
-    rows = (
-        [*row[:-1], decrypt_default_password(row[-1])] for row in columns.iterator(chunk_size=2000)
-    )
+    rows = (row.csv_cells() for row in handout_rows(outcomes, regeneration))
     return csv_download(f"request-{regeneration.pk}-default-passwords.csv", CSV_HEADER, rows)
 
 
@@ -134,67 +257,86 @@ def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @sensitive_variables()
 def handout_cards(request: HttpRequest, pk: int) -> HttpResponse:
-    """Printable cards, one group per campus and grade, each group on its own page. A
-    request larger than HANDOUT_CARDS_MAX_STUDENTS is printed a campus (or, for a very large
-    campus, a campus and a grade) at a time: the page offers the choice and shows no
-    password."""
+    """Printable cards of the students whose password from this request signs in, one group
+    per campus and grade, each on its own sheet (or 30 to an Avery 5160 label sheet with
+    ``?layout=labels``). A request larger than HANDOUT_CARDS_MAX_STUDENTS is printed a campus
+    (or, for a very large campus, a campus and a grade) at a time: the page offers the choice
+    and shows no password."""
     regeneration = _requested_by_user(request, pk)
-    if not regeneration.passwords_can_be_handed_out:
-        return _not_ready(request, regeneration)
+    refused = _refusal(request, regeneration)
+    if refused:
+        return refused
     campus_code = request.GET.get("campus", "")[:6]
     grade = request.GET.get("grade", "")[:2]
-    students = handout_students(regeneration, campus_code=campus_code, grade=grade)
-    total = students.count()
+    outcomes = handout_outcomes(regeneration, campus_code=campus_code, grade=grade)
+    total = outcomes.order_by().count()
     # One campus's grade is the smallest group teachers hand out: it always prints.
     too_many = total > settings.HANDOUT_CARDS_MAX_STUDENTS and not (campus_code and grade)
     if not total or too_many:
         return _cards_chooser(request, regeneration, selected=total, campus_code=campus_code)
-    rows = list(students)
-    failures = undecryptable_count(s.default_password_encrypted for s in rows)
-    if failures:
-        return _undecryptable(request, regeneration, failures)
-    default_password_disclosure_record(
-        actor=request.user,
+    refused = _undecryptable_refusal(request, regeneration, outcomes)
+    if refused:
+        return refused
+    rows = list(handout_rows(outcomes, regeneration))
+    printed = [row for row in rows if row.printable]
+    scope = _scope(campus_code, grade)
+    _record(
+        request,
+        regeneration,
         kind=DefaultPasswordDisclosure.Kind.CARDS,
-        psu_id=regeneration.psu_id,
-        request_number=regeneration.pk,
-        student_count=total,
-        scope=_scope(campus_code, grade),
-        ip=client_address(request),
+        count=len(printed),
+        scope=scope,
     )
+    labels = request.GET.get("layout") == "labels"
     return render(
         request,
         "regeneration/cards.html",
         {
             "regeneration": regeneration,
-            "groups": _card_groups(rows),
-            "total": total,
-            "scope": _scope(campus_code, grade),
-            "sign_in_url": settings.PORTAL_BASE_URL + reverse("students:login"),
+            "groups": _card_groups(printed),
+            "printed": len(printed),
+            "left_out": _left_out(rows),
+            "left_out_count": len(rows) - len(printed),
+            "scope": scope,
+            "labels": labels,
+            "show_numbers": request.GET.get("numbers") == "1",
+            "sign_in_url": portal_url(request) + reverse("students:login"),
+            "query": request.GET.urlencode(),
         },
     )
 
 
 def _scope(campus_code: str, grade: str) -> str:
     if campus_code and grade:
-        return f"Campus {campus_code}, grade {grade}"
+        return f"Campus {campus_code}, {Grade(grade).label if grade in Grade.values else grade}"
     if campus_code:
         return f"Campus {campus_code}"
     if grade:
-        return f"Grade {grade}"
+        return Grade(grade).label if grade in Grade.values else f"Grade {grade}"
     return "All students the request changed"
 
 
 @sensitive_variables()
-def _card_groups(students) -> list[dict]:
+def _card_groups(rows: list[HandoutRow]) -> list[dict]:
     groups = []
-    for (campus, grade), members in groupby(students, key=lambda s: (s.campus, s.grade)):
-        cards = [
-            {"student": s, "password": decrypt_default_password(s.default_password_encrypted)}
-            for s in members
-        ]
-        groups.append({"campus": campus, "grade": grade, "cards": cards})
+    for (code, name, grade), members in groupby(
+        rows, key=lambda r: (r.campus_code, r.campus_name, r.grade)
+    ):
+        cards = list(members)
+        groups.append(
+            {"campus_code": code, "campus_name": name, "grade": Grade(grade).label, "cards": cards}
+        )
     return groups
+
+
+def _left_out(rows: list[HandoutRow]) -> list[tuple[int, str]]:
+    """How many students got no card, and why, most first."""
+    reasons = Counter(
+        LEFT_OUT[row.sign_in.reason] if row.password is not None else NOT_KEPT
+        for row in rows
+        if not row.printable
+    )
+    return [(count, reason) for reason, count in reasons.most_common()]
 
 
 def _cards_chooser(

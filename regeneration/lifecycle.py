@@ -28,7 +28,7 @@ from people.models import PSU
 
 from . import engine
 from .emails import request_notify
-from .models import RegenerationChunk, RegenerationRequest
+from .models import RegenerationChunk, RegenerationOutcome, RegenerationRequest
 from .selectors import request_confirmed_with, students_matching, students_of_request
 
 logger = logging.getLogger(__name__)
@@ -69,14 +69,15 @@ class RequestAlreadyConfirmed(RequestNotConfirmable):
 
 
 def regeneration_request_create(
-    *, requester, values: dict, confirmation_key: uuid.UUID
+    *, requester, values: dict, confirmation_key: uuid.UUID, portal_url: str = ""
 ) -> RegenerationRequest:
     """Record a confirmed request as queued and dispatch it once the row is committed.
 
     The confirmation key makes this idempotent: a second confirm of the same draft (double
     click, back button, resubmit) raises ``RequestAlreadyConfirmed`` with the request already
     made, also when two confirms race (the key is unique). A request matching nobody raises
-    ``RequestMatchesNobody``."""
+    ``RequestMatchesNobody``. ``portal_url`` is where the requester reached the portal: the
+    links of the request's email and cards."""
     _refuse_if_confirmed(confirmation_key)
     psu = PSU.objects.get(code=values["psu_code"])
     matching = students_matching(
@@ -95,6 +96,7 @@ def regeneration_request_create(
                 force_password_change=values["force_password_change"],
                 comments=values["comments"],
                 confirmation_key=confirmation_key,
+                portal_url=portal_url,
             )
             transaction.on_commit(partial(request_dispatch, request_id=request.pk))
     except IntegrityError:
@@ -172,6 +174,30 @@ def psu_dispatch_next(*, psu_id: int) -> None:
     )
     if following is not None:
         request_dispatch(request_id=following)
+
+
+def handouts_expire(*, now=None) -> int:
+    """Remove the passwords kept for handouts of the requests that finished more than
+    HANDOUT_RETENTION_DAYS ago; returns how many requests were emptied. Each request's
+    outcomes are emptied in one statement and the request marked, so its handouts then say
+    when and why."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.HANDOUT_RETENTION_DAYS)
+    due = RegenerationRequest.objects.filter(
+        status__in=RegenerationRequest.FINISHED_STATUSES,
+        finished_at__lt=cutoff,
+        handout_removed_at__isnull=True,
+    ).values_list("pk", flat=True)
+    emptied = 0
+    for request_id in due:
+        with transaction.atomic():
+            RegenerationOutcome.objects.filter(request_id=request_id).exclude(
+                default_password_encrypted=""
+            ).update(default_password_encrypted="")
+            RegenerationRequest.objects.filter(pk=request_id).update(handout_removed_at=now)
+        logger.info("Request %s: the passwords kept for its handouts were removed", request_id)
+        emptied += 1
+    return emptied
 
 
 # Running ------------------------------------------------------------------------------------

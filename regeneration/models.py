@@ -41,6 +41,12 @@ class RegenerationRequest(models.Model):
     )
     comments = models.TextField("request comments", blank=True)
     confirmation_key = models.UUIDField(unique=True, editable=False)
+    portal_url = models.URLField(
+        "portal address",
+        blank=True,
+        editable=False,
+        help_text="Where the requester reached the portal: the links of its email and cards.",
+    )
 
     status = models.CharField(
         max_length=24, choices=Status.choices, default=Status.QUEUED, db_index=True
@@ -55,6 +61,12 @@ class RegenerationRequest(models.Model):
     processed_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
     error_message = models.TextField(blank=True)
+    handout_removed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the passwords it set were removed from its outcomes "
+        "(HANDOUT_RETENTION_DAYS after it finished).",
+    )
 
     class Meta:
         ordering = ["-queued_at", "-id"]
@@ -154,6 +166,9 @@ class RegenerationOutcome(models.Model):
     must_change_set = models.BooleanField(default=False)
     error = models.CharField(max_length=300, blank=True)
     processed_at = models.DateTimeField()
+    # The default this request set, encrypted, for its handouts: they show what the request
+    # set, whatever came after. Emptied HANDOUT_RETENTION_DAYS after the request finished.
+    default_password_encrypted = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["request", "id"]

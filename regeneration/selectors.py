@@ -8,15 +8,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from people.models import ALLOWED_GRADES, PSU, Campus, Student
+from people.models import ALLOWED_GRADES, PSU, Campus, CredentialEvent, Student
+from people.sign_in import signs_in_condition
 
 from .models import RegenerationChunk, RegenerationOutcome, RegenerationRequest
-
-# The help text's grade order (-5 ... 13, then -9 for ungraded), for sorting in the database.
-GRADE_ORDER = Case(
-    *[When(grade=grade, then=Value(position)) for position, grade in enumerate(ALLOWED_GRADES)],
-    output_field=IntegerField(),
-)
 
 
 def students_matching(
@@ -113,25 +108,47 @@ def chunk_progress(request: RegenerationRequest) -> tuple[int, int]:
     return counts["done"], counts["total"]
 
 
-def handout_students(
+def grade_order(field: str = "grade") -> Case:
+    """The help text's grade order (-5 ... 13, then -9), for sorting ``field`` in the database."""
+    whens = [When(**{field: grade}, then=Value(n)) for n, grade in enumerate(ALLOWED_GRADES)]
+    return Case(*whens, output_field=IntegerField())
+
+
+def handout_outcomes(
     regeneration: RegenerationRequest, *, campus_code: str = "", grade: str = ""
-) -> QuerySet[Student]:
-    """The students whose default password the request changed, still in its PSU, by
-    campus, grade and name: what the requester hands out."""
-    students = Student.objects.filter(
-        psu_id=regeneration.psu_id,
-        regeneration_outcomes__request=regeneration,
-        regeneration_outcomes__status=RegenerationOutcome.Status.CHANGED,
+) -> QuerySet[RegenerationOutcome]:
+    """What the request changed, one outcome per student still in its PSU, by campus, grade
+    and name: what the requester hands out (each outcome keeps the password it set)."""
+    outcomes = RegenerationOutcome.objects.filter(
+        request=regeneration,
+        status=RegenerationOutcome.Status.CHANGED,
+        student__psu_id=regeneration.psu_id,
     )
     if campus_code:
-        students = students.filter(campus__code=campus_code)
+        outcomes = outcomes.filter(student__campus__code=campus_code)
     if grade:
-        students = students.filter(grade=grade)
-    return (
-        students.select_related("campus")
-        .annotate(grade_order=GRADE_ORDER)
-        .order_by("campus__code", "grade_order", "last_name", "first_name", "id")
+        outcomes = outcomes.filter(student__grade=grade)
+    return outcomes.annotate(grade_order=grade_order("student__grade")).order_by(
+        "student__campus__code",
+        "grade_order",
+        "student__last_name",
+        "student__first_name",
+        "student_id",
     )
+
+
+def request_sign_in_count(regeneration: RegenerationRequest) -> int:
+    """How many of the request's students have signed in with the password it set."""
+    return CredentialEvent.objects.filter(
+        kind=CredentialEvent.Kind.FIRST_SIGN_IN, request_number=regeneration.pk
+    ).count()
+
+
+def request_signs_in_count(regeneration: RegenerationRequest) -> int:
+    """How many of the request's students' login passwords are, right now, the password it
+    set (``people.sign_in``'s rule, in the database)."""
+    signs_in = signs_in_condition(generation=regeneration.pk, prefix="student__")
+    return handout_outcomes(regeneration).filter(signs_in).order_by().count()
 
 
 @dataclass
@@ -148,14 +165,14 @@ class HandoutCampus:
 def handout_campuses(regeneration: RegenerationRequest) -> list[HandoutCampus]:
     """How many students the request changed per campus and grade, in one query."""
     grouped = (
-        handout_students(regeneration)
-        .values("campus__code", "campus__name", "grade", "grade_order")
+        handout_outcomes(regeneration)
+        .values("student__campus__code", "student__campus__name", "student__grade", "grade_order")
         .annotate(n=Count("id"))
-        .order_by("campus__code", "grade_order")
+        .order_by("student__campus__code", "grade_order")
     )
     campuses: dict[str, HandoutCampus] = {}
     for row in grouped:
-        code = row["campus__code"]
-        campus = campuses.setdefault(code, HandoutCampus(code, row["campus__name"]))
-        campus.by_grade.append((row["grade"], row["n"]))
+        code = row["student__campus__code"]
+        campus = campuses.setdefault(code, HandoutCampus(code, row["student__campus__name"]))
+        campus.by_grade.append((row["student__grade"], row["n"]))
     return list(campuses.values())

@@ -35,3 +35,8 @@ def task_run_chunk(self, *, request_id: int, chunk_id: int) -> None:
 @shared_task(name="regeneration.sweep")
 def task_sweep() -> None:
     lifecycle.requests_sweep()
+
+
+@shared_task(name="regeneration.expire_handouts")
+def task_handouts_expire() -> None:
+    lifecycle.handouts_expire()

@@ -13,18 +13,25 @@ from django.utils import formats, timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ncedcloud.links import portal_url
 from people.permissions import lea_admin_required
 
 from .drafts import draft_discard, draft_form_data, draft_get, draft_save
 from .forms import RegenerationRequestForm
-from .handout import handout_state
+from .handout import handout_state, removed_message
 from .lifecycle import (
     RequestAlreadyConfirmed,
     RequestMatchesNobody,
     regeneration_request_create,
 )
 from .models import RegenerationRequest
-from .selectors import match_counts, request_confirmed_with, requests_visible_to
+from .selectors import (
+    match_counts,
+    request_confirmed_with,
+    request_sign_in_count,
+    request_signs_in_count,
+    requests_visible_to,
+)
 
 
 @lea_admin_required
@@ -59,7 +66,10 @@ def regeneration_confirm(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
         try:
             regeneration = regeneration_request_create(
-                requester=request.user, values=values, confirmation_key=key
+                requester=request.user,
+                values=values,
+                confirmation_key=key,
+                portal_url=portal_url(request),
             )
         except RequestAlreadyConfirmed as refused:
             draft_discard(request, key)
@@ -69,9 +79,8 @@ def regeneration_confirm(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
             messages.error(request, str(refused))
         else:
             draft_discard(request, key)
-            messages.success(
-                request, f"Request #{regeneration.pk} is queued for {counts.total:,} students."
-            )
+            # The request page shows the banner, with the request's live status in it.
+            request.session[CONFIRMED_SESSION_KEY] = [regeneration.pk, counts.total]
             return redirect(regeneration)
     return render(
         request,
@@ -92,12 +101,16 @@ def _no_draft(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     return redirect("regeneration:new")
 
 
+CONFIRMED_SESSION_KEY = "regeneration_confirmed"
+
+
 @lea_admin_required
 @require_GET
 def regeneration_detail(request: HttpRequest, pk: int) -> HttpResponse:
     regeneration = get_object_or_404(requests_visible_to(request.user), pk=pk)
     outcomes = regeneration.outcomes.select_related("student__campus").order_by("id")
     page = Paginator(outcomes, 50).get_page(request.GET.get("page"))
+    handout = handout_state(regeneration, request.user)
     return render(
         request,
         "regeneration/detail.html",
@@ -105,9 +118,33 @@ def regeneration_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "regeneration": regeneration,
             "page": page,
             "waiting": _waiting_note(regeneration),
-            "handout": handout_state(regeneration, request.user),
+            "handout": handout,
+            "confirmed_count": _just_confirmed(request, regeneration),
+            "sign_ins": _sign_ins(regeneration),
+            "removed_message": removed_message(regeneration) if handout == "removed" else "",
         },
     )
+
+
+def _just_confirmed(request: HttpRequest, regeneration: RegenerationRequest) -> int | None:
+    """The number of students the requester confirmed, on the first view after *Confirm*
+    (the page's banner then follows the request's live status)."""
+    confirmed = request.session.get(CONFIRMED_SESSION_KEY)
+    if not confirmed or confirmed[0] != regeneration.pk:
+        return None
+    del request.session[CONFIRMED_SESSION_KEY]
+    return confirmed[1]
+
+
+def _sign_ins(regeneration: RegenerationRequest) -> dict | None:
+    """Of a finished request's students: how many have signed in with its password, and
+    how many it still signs in now."""
+    if not regeneration.passwords_can_be_handed_out or not regeneration.processed_count:
+        return None
+    return {
+        "signed_in": request_sign_in_count(regeneration),
+        "signs_in_now": request_signs_in_count(regeneration),
+    }
 
 
 @lea_admin_required
@@ -135,6 +172,7 @@ def regeneration_progress(request: HttpRequest, pk: int) -> JsonResponse:
             "error": regeneration.error_message,
             "waiting": _waiting_note(regeneration),
             "handout": handout_state(regeneration, request.user),
+            "sign_ins": _sign_ins(regeneration),
         }
     )
 

@@ -54,6 +54,7 @@
     var finishedAt = section.querySelector("[data-finished-at]");
     var handout = document.querySelector("[data-handout]");
     var handoutCount = handout && handout.querySelector("[data-handout-count]");
+    var statusWord = document.querySelector("[data-status-word]");
     var format = function (n) { return Number(n).toLocaleString("en-US"); };
 
     function render(data) {
@@ -65,6 +66,7 @@
       text.textContent = line;
       status.textContent = data.status_display;
       status.className = "status status--" + data.status;
+      if (statusWord) statusWord.textContent = data.status_display.toLowerCase();
       waiting.hidden = !data.waiting;
       waiting.textContent = data.waiting;
       error.hidden = !data.error;
@@ -79,6 +81,12 @@
       if (handout) {
         if (handoutCount) handoutCount.textContent = format(data.processed) + (data.processed === 1 ? " student" : " students");
         showState(handout, "data-handout-state", data.handout);
+        var signIns = handout.querySelector("[data-sign-ins]");
+        if (signIns && data.sign_ins) {
+          signIns.querySelector("[data-signs-in-now]").textContent = format(data.sign_ins.signs_in_now);
+          signIns.querySelector("[data-signed-in]").textContent = format(data.sign_ins.signed_in) + (data.sign_ins.signed_in === 1 ? " has" : " have");
+          signIns.hidden = false;
+        }
       }
     }
 

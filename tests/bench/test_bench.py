@@ -33,6 +33,9 @@ REQUIRED_KEYS = {
     "request_p95_ms",
     "confirm_p95_ms",
     "count_p95_ms",
+    "handout_csv_seconds",
+    "handout_csv_peak_rss_mb",
+    "people_signed_in_filter_p95_ms",
 }
 PAGES = ("request", "confirm_page", "confirm", "count")
 
@@ -82,6 +85,9 @@ def test_bench_regeneration_reports_every_figure_and_removes_its_data(world, tmp
     if BROKER_MODE:
         assert [row["workers"] for row in figures["hashed"]] == [1, 2]
         assert all(row["students"] == 2 and row["per_s"] > 0 for row in figures["hashed"])
+    assert (figures["handout_csv_rows"], figures["handout_csv_hashes"]) == (60, 0)
+    assert figures["people_filter_hashes"] == 0
+    assert figures["handout_csv_seconds"] > 0 and figures["people_signed_in_filter_p95_ms"] > 0
     assert "our request, reset + force, students/s" in out.getvalue()
     assert leftovers() == (0, 0)
     assert Student.objects.count() == students_before

@@ -92,7 +92,10 @@ def test_request_page_follows_progress_live_without_reloading(page, browsing, wo
     expect(times).to_contain_text(
         re.compile(rf"Finished\s*{re.escape(as_shown(finished))}\s*Duration\s*12\.3 s")
     )
-    expect(handout.get_by_text("The current default passwords of the 40 students")).to_be_visible()
+    expect(
+        handout.get_by_text("The passwords this request set for its 40 students became")
+    ).to_be_visible()
+    expect(handout.get_by_text("Right now 0 of them sign in")).to_be_visible()
     expect(pending).to_be_hidden()
     for link in downloads:
         expect(link).to_be_visible()

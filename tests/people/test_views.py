@@ -274,7 +274,12 @@ def test_student_page_shows_school_grade_username_sign_in_and_the_request_that_c
     )
     assert f"by request #{regeneration.pk}" in text
     assert f'href="{regeneration.get_absolute_url()}"' in response.content.decode()
-    assert "Set to the default password on" in text and "it expires on" in text
+    assert (
+        f"Login password Reset by a regeneration request: the password of request "
+        f"#{regeneration.pk} Set on" in text
+    )
+    assert "Not used to sign in yet; it expires on" in text
+    assert "Signed in since the last reset No" in text
 
 
 @pytest.mark.django_db

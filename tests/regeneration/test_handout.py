@@ -35,24 +35,35 @@ def csv_rows(response) -> list[list[str]]:
 
 @pytest.fixture
 def finished(world) -> RegenerationRequest:
-    """A completed request of admin920 that changed all 17 students of PSU 920."""
+    """A completed request of admin920 that reset all 17 students of PSU 920 to its new
+    default, ``oldpass42`` (the factory's), kept with each outcome."""
     students = list(world.students(world.psu920))
+    now = timezone.now()
     regeneration = RegenerationRequestFactory(
         requester=world.admin920,
         psu=world.psu920,
+        reset_current_passwords=True,
         status=Status.COMPLETED,
         targeted_count=len(students),
         processed_count=len(students),
-        finished_at=timezone.now(),
+        finished_at=now,
     )
     RegenerationOutcome.objects.bulk_create(
         RegenerationOutcome(
             request=regeneration,
             student=student,
             status=RegenerationOutcome.Status.CHANGED,
-            processed_at=timezone.now(),
+            password_reset=True,
+            processed_at=now,
+            default_password_encrypted=student.default_password_encrypted,
         )
         for student in students
+    )
+    Student.objects.filter(psu=world.psu920).update(
+        default_request_number=regeneration.pk,
+        login_source=Student.LoginSource.REQUEST,
+        login_request_number=regeneration.pk,
+        login_set_at=now,
     )
     return regeneration
 
@@ -86,22 +97,24 @@ def test_requester_downloads_the_changed_students_current_default_passwords_as_c
         "Student number",
         "Last name",
         "First name",
-        "Campus code",
+        "Username",
+        "Password",
         "Campus",
         "Grade",
-        "Username",
-        "Default password",
+        "Signs in",
+        "Note",
     ]
     students = {s.student_number: s for s in Student.objects.filter(campus=world.elementary)}
     assert sorted(row[0] for row in rows) == sorted(students)
-    assert [row[5] for row in rows] == ["0"] * 4 + ["5"] * 6  # by campus, grade, name
-    for number, last, first, campus, campus_name, grade, username, password in rows:
+    assert [row[6] for row in rows] == ["0"] * 4 + ["5"] * 6  # by campus, grade, name
+    for number, last, first, username, password, campus, grade, signs_in, note in rows:
         student = students[number]
         assert (last, first, username) == (student.last_name, student.first_name, student.username)
-        assert (campus, campus_name, grade) == ("920304", "Apex Elementary", student.grade)
+        assert (campus, grade) == ("920304", student.grade)
         assert password == decrypt_default_password(student.default_password_encrypted)
         assert password != "oldpass42"
         assert student.check_password(password)
+        assert (signs_in, note) == ("yes", "")
     disclosure = DefaultPasswordDisclosure.objects.get()
     assert disclosure.kind == DefaultPasswordDisclosure.Kind.CSV
     assert (disclosure.actor, disclosure.request_number, disclosure.psu) == (
@@ -229,8 +242,8 @@ def test_request_page_offers_the_handout_to_its_requester_only(client, world, fi
     cards_url = reverse("regeneration:handout_cards", args=[finished.pk])
     assert f'href="{csv_url}"' in mine.content.decode()
     assert f'href="{cards_url}"' in mine.content.decode()
-    assert "The current default passwords of the 17 students this request changed" in page_text(
-        mine
+    assert "The passwords this request set for its 17 students became their login passwords" in (
+        page_text(mine)
     )
     assert csv_url not in theirs.content.decode()
     assert (
@@ -273,17 +286,18 @@ def test_cards_are_grouped_by_campus_and_grade_one_group_per_printed_page(client
     html = response.content.decode()
     headings = re.findall(r'<h2 id="group-\d+" class="card-group__title">(.*?)</h2>', html)
     assert headings == [
-        "Apex Elementary (920304) · Grade 0 (Kindergarten) · 4 students",
+        "Apex Elementary (920304) · Kindergarten · 4 students",
         "Apex Elementary (920304) · Grade 5 · 6 students",
         "Enloe High (920364) · Grade 9 · 5 students",
-        "Enloe High (920364) · Grade -9 (Ungraded) · 2 students",
+        "Enloe High (920364) · Ungraded · 2 students",
     ]
     assert html.count('class="login-card"') == 17
     assert html.count("oldpass42") == 17
     text = page_text(response)
     for student in world.students(world.psu920):
         assert f"Username {student.username} Password oldpass42" in text
-    assert "Sign in at http://127.0.0.1:8000/student/login/" in text
+    assert "Sign in at http://testserver/student/login/" in text
+    assert "9000000" not in text  # no student number unless asked for
     assert '<link rel="stylesheet" href="/static/css/cards.css">' in html
     assert "no-store" in response["Cache-Control"]
     disclosure = DefaultPasswordDisclosure.objects.get()
@@ -337,7 +351,7 @@ def test_a_very_large_campus_is_printed_a_grade_at_a_time(client, world, finishe
     assert 'href="?campus=920304&amp;grade=5"' in chooser.content.decode()
     assert "grade 5 (6)" in page_text(chooser)
     assert grade.content.decode().count('class="login-card"') == 6
-    assert DefaultPasswordDisclosure.objects.get().scope == "Campus 920304, grade 5"
+    assert DefaultPasswordDisclosure.objects.get().scope == "Campus 920304, Grade 5"
 
 
 @pytest.mark.django_db
@@ -392,3 +406,71 @@ def test_a_formula_in_a_name_is_neutralised_in_the_csv(client, world, finished):
     row = next(r for r in rows if r[0] == student.student_number)
     assert row[1:3] == ["'+SUM(A1:A9)", '\'=HYPERLINK("http://evil.example","Click")']
     assert all(not cell.startswith(("=", "+", "@")) for r in rows for cell in r)
+
+
+# What the cards print --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_labels_layout_and_student_numbers_only_when_asked(client, world, finished):
+    client.force_login(world.admin920)
+    url = reverse("regeneration:handout_cards", args=[finished.pk])
+    student = world.students(world.psu920).first()
+
+    labels = client.get(url, {"layout": "labels"})
+    numbered = client.get(url, {"numbers": "1"})
+
+    assert 'class="login-labels"' in labels.content.decode()
+    assert labels.content.decode().count('class="login-card"') == 17
+    assert "30 labels a sheet" in page_text(labels)
+    assert student.student_number not in labels.content.decode()
+    assert student.student_number in page_text(numbered)
+
+
+@pytest.mark.django_db
+def test_cards_and_email_use_the_portal_base_url_when_it_is_set(client, world, finished, settings):
+    settings.PORTAL_BASE_URL = "https://portal.example.org/"
+    client.force_login(world.admin920)
+
+    text = page_text(client.get(reverse("regeneration:handout_cards", args=[finished.pk])))
+
+    assert "Sign in at https://portal.example.org/student/login/" in text
+
+
+@pytest.mark.django_db
+def test_each_username_and_password_gets_a_size_that_keeps_it_on_one_line(client, world, finished):
+    student = world.students(world.psu920).first()
+    Student.objects.filter(pk=student.pk).update(username="averyveryverylongusername2026x")
+    client.force_login(world.admin920)
+
+    html = client.get(reverse("regeneration:handout_cards", args=[finished.pk])).content.decode()
+
+    assert '<dd class="credential fit-32">averyveryverylongusername2026x</dd>' in html
+    assert '<dd class="credential fit-12">oldpass42</dd>' in html
+    css = (ROOT / "static" / "css" / "cards.css").read_text()
+    assert ".credential {" in css and "white-space: nowrap" in css
+
+
+# Keeping the passwords a request set ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_passwords_are_removed_after_the_retention_days_and_the_handout_says_so(
+    client, world, finished, settings
+):
+    from datetime import timedelta
+
+    from regeneration.lifecycle import handouts_expire
+
+    settings.HANDOUT_RETENTION_DAYS = 30
+    assert handouts_expire(now=finished.finished_at + timedelta(days=29)) == 0
+    assert handouts_expire(now=finished.finished_at + timedelta(days=31)) == 1
+    client.force_login(world.admin920)
+
+    page = client.get(finished.get_absolute_url())
+    download = client.get(reverse("regeneration:handout_csv", args=[finished.pk]), follow=True)
+
+    assert not RegenerationOutcome.objects.exclude(default_password_encrypted="").exists()
+    assert "The passwords this request set were removed on" in page_text(page)
+    assert "30 days after it finished" in page_text(download)
+    assert DefaultPasswordDisclosure.objects.count() == 0

@@ -430,10 +430,31 @@ def test_no_plaintext_password_reaches_the_logs(
     assert regeneration.status == Status.COMPLETED
     logs = captured_logs.getvalue()
     if celery_worker is not None:
-        logs += celery_worker.log_path.read_text()
+        # The worker logs the end just after committing it: give its log that moment.
+        deadline = time.monotonic() + 10
+        while f"Request {regeneration.pk} completed" not in celery_worker.log():
+            assert time.monotonic() < deadline, "the worker never logged the request's end"
+            time.sleep(0.1)
+        logs += celery_worker.log()
     passwords = [
         decrypt_default_password(s.default_password_encrypted) for s in Student.objects.all()
     ]
     assert len(passwords) == 20
     assert not [p for p in passwords if p in logs]
     assert f"Request {regeneration.pk} completed" in logs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_banner_after_confirm_follows_the_live_status(admin920_client, finish_requests):
+    confirm = request_step(admin920_client, reset_current_passwords="on")
+
+    response = admin920_client.post(confirm)
+    regeneration = finish_requests(RegenerationRequest.objects.get())
+    page = admin920_client.get(response["Location"])
+    reload = admin920_client.get(response["Location"])
+
+    text = page_text(page)
+    assert f"Request #{regeneration.pk} for 17 students was confirmed. It is completed" in text
+    assert "is queued" not in text
+    assert "data-status-word" in page.content.decode()
+    assert "was confirmed" not in page_text(reload)  # shown once, after Confirm

@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from catalog.models import RoleAssignment
-from people.models import PSU, Campus, DefaultPasswordDisclosure, Student, User
+from people.models import PSU, Campus, CredentialEvent, DefaultPasswordDisclosure, Student, User
 from regeneration import lifecycle
 from regeneration.models import RegenerationOutcome, RegenerationRequest
 from tests.factories import RegenerationRequestFactory, UserFactory
@@ -144,6 +144,7 @@ POLICIES = {
     "people/": lea_admin,
     "people/<int:pk>/": object_of_920,
     "people/<int:pk>/reveal/": object_of_920,
+    "people/<int:pk>/reset/": object_of_920,
     "student/": student_page,
     "student/login/": public,
     "student/password/": student_page,
@@ -233,6 +234,11 @@ def admin_objects(world, request920) -> dict[tuple[str, str], int]:
         ("regeneration", "regenerationrequest"): request920.pk,
         ("regeneration", "regenerationoutcome"): outcome.pk,
         ("people", "defaultpassworddisclosure"): DefaultPasswordDisclosure.objects.get().pk,
+        ("people", "credentialevent"): CredentialEvent.objects.create(
+            student=world.students(world.psu920).first(),
+            kind=CredentialEvent.Kind.RESET_TO_DEFAULT,
+            actor=world.admin920,
+        ).pk,
         ("auth", "group"): Group.objects.create(name="Walkers").pk,
         ("axes", "accessattempt"): AccessAttempt.objects.create(
             username="someone", failures_since_start=1, ip_address="10.0.0.1"

@@ -129,6 +129,19 @@ def test_the_csv_handout_leaves_the_passwords_out_of_the_error_report(world, fin
     assert_reported_without(defaults_of_920(world), frame="handout_csv")
 
 
+@pytest.mark.django_db
+def test_reset_to_default_leaves_the_default_out_of_the_error_report(world, settings):
+    """The reset re-encrypts the student's default: the plaintext passes between the two."""
+    student = world.students(world.psu920).first()
+    client = failing_client()
+    client.force_login(world.admin920)
+    with error_reports(settings), mock.patch("people.services.encrypt_default_password", explode):
+        response = client.post(reverse("people:reset_default", args=[student.pk]))
+
+    assert response.status_code == 500
+    assert_reported_without(["oldpass42"], frame="student_reset_to_default")
+
+
 # Sign-in and password changes --------------------------------------------------------------
 
 

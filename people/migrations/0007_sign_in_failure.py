@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('people', '0005_credential_source_and_disclosures'),
+        ('people', '0006_credential_state'),
     ]
 
     operations = [
