@@ -45,11 +45,12 @@ class FilterLookupsOnly:
         )
 
     def filter_lookups(self, request: HttpRequest | None) -> set[str]:
-        """Every query-string parameter this admin's filters read."""
+        """Every query-string parameter this admin's filters read; ``field`` too where they
+        read ``field__exact``, the same lookup spelt short."""
         lookups: set[str] = set()
         for list_filter in self.get_list_filter(request):
             lookups.update(self._filter_spec(list_filter, request).expected_parameters())
-        return lookups
+        return lookups | {lookup.removesuffix("__exact") for lookup in lookups}
 
     def _filter_spec(self, list_filter, request):
         """The filter as the changelist builds it (``ChangeList.get_filters``), unapplied."""

@@ -199,3 +199,20 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_budget(client, classmate
     assert other_school["Location"] == reverse("students:home")
     assert set(SignInFailure.objects.values_list("address", flat=True)) == {SCHOOL}
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {SCHOOL}
+
+
+@pytest.mark.django_db
+def test_a_right_password_between_guesses_does_not_renew_the_addresss_budget(client, classmates):
+    known = classmates[0]
+    for student in classmates[1:LIMIT]:
+        student_sign_in(client, student.username, "wrong")
+    assert student_sign_in(client, known.username, "oldpass42")["Location"] == reverse(
+        "students:home"
+    )
+    client.post(reverse("students:logout"))
+
+    last_guess = student_sign_in(client, classmates[LIMIT].username, "wrong")
+    next_guess = student_sign_in(client, classmates[LIMIT + 1].username, "wrong")
+
+    assert "do not match" in page_text(last_guess)
+    assert refused_for_the_address(next_guess)
