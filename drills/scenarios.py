@@ -413,7 +413,7 @@ def drill_wrong_key(env: DrillEnvironment) -> DrillResult:
 
 
 def wrong_key_pages(env: DrillEnvironment, done: int) -> str:
-    """Reveal and export with a wrong key in the web app: each must answer with a clear
+    """Reveal and export with a wrong key in the web app: each must answer 503 with a clear
     error, show no ciphertext and record no disclosure."""
     from django.test import override_settings
     from django.urls import reverse
@@ -440,7 +440,7 @@ def wrong_key_pages(env: DrillEnvironment, done: int) -> str:
             text = body.decode("utf-8", "replace")
             env.responses.append(text)
             safe = (
-                response.status_code >= 500
+                response.status_code == 503
                 and "cannot be decrypted" in text
                 and "gAAAA" not in text
             )

@@ -285,6 +285,8 @@ class RegenerationOutcomeAdmin(HistoryAdmin):
         "student__last_name",
     ]
     list_select_related = ["request__psu", "student__campus"]
+    # The "outcome rows" link of a request's page (``RegenerationRequestAdmin.outcomes_link``).
+    link_lookups = ("request__id__exact",)
     show_full_result_count = False
     fields = list_display
     readonly_fields = fields

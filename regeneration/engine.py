@@ -234,7 +234,7 @@ def _regenerate_chunk(request: RegenerationRequest, chunk: RegenerationChunk, *,
 # The credential pipeline --------------------------------------------------------------------
 
 
-@sensitive_variables("decrypted", "readable", "previous")
+@sensitive_variables()
 def _new_credentials(
     rows, *, request: RegenerationRequest
 ) -> tuple[list[tuple[int, str, str | None]], list[int]]:

@@ -19,10 +19,25 @@ SHOWN_VALUE_LENGTH = 24
 SHOWN_VALUES = 20
 
 
-def split_list(raw: str) -> list[str]:
-    """Comma-separated values, trimmed, empty entries dropped, duplicates collapsed (first
-    place kept), in time linear in the input."""
-    return list(dict.fromkeys(value for item in raw.split(",") if (value := item.strip())))
+# Characters a list field may hold: room for its values, commas and generous spaces, so the
+# length is refused (linear, before anything is parsed) long before the parse could cost.
+CHARACTERS_PER_CAMPUS_CODE = 10
+GRADE_LEVELS_MAX_LENGTH = 500
+
+
+def split_list(raw: str, *, normalise=str.strip) -> list[str]:
+    """Comma-separated values, each trimmed and normalised, empty entries dropped, duplicates
+    (after normalising) collapsed, first place kept: in time linear in the input, since a
+    dict, not a list, remembers what was seen."""
+    return list(dict.fromkeys(value for item in raw.split(",") if (value := normalise(item))))
+
+
+def refuse_if_too_long(label: str, value: str, limit: int, hint: str) -> None:
+    if len(value) > limit:
+        raise ValidationError(
+            f"{label} can be at most {limit:,} characters; this has {len(value):,}. {hint}",
+            code="too_long",
+        )
 
 
 def shown(value: str) -> str:
@@ -127,7 +142,6 @@ class RegenerationRequestForm(RequestOptionsForm):
     grade_levels = forms.CharField(
         label="Grade Levels",
         required=False,
-        max_length=500,
         help_text="Optional. A comma-separated list of grade levels to target, each one of "
         f"{ALLOWED_GRADES_TEXT}. If any value is not in this list, nothing is requested. "
         "Leave empty for every grade.",
@@ -143,8 +157,16 @@ class RegenerationRequestForm(RequestOptionsForm):
     ]
 
     def clean_campus_codes(self) -> list[str]:
-        codes = [code.upper() for code in split_list(self.cleaned_data["campus_codes"])]
+        raw = self.cleaned_data["campus_codes"]
         limit = settings.REGENERATION_MAX_CAMPUS_CODES
+        refuse_if_too_long(
+            "Campus Codes",
+            raw,
+            limit * CHARACTERS_PER_CAMPUS_CODE,
+            f"That is room for {limit} campus codes; leave the field empty to target every "
+            "campus of the PSU.",
+        )
+        codes = split_list(raw, normalise=lambda item: item.strip().upper())
         if len(codes) > limit:
             raise ValidationError(
                 f"Enter at most {limit} campus codes; this list has {len(codes):,}. "
@@ -154,7 +176,15 @@ class RegenerationRequestForm(RequestOptionsForm):
         return codes
 
     def clean_grade_levels(self) -> list[str]:
-        grades = split_list(self.cleaned_data["grade_levels"])
+        raw = self.cleaned_data["grade_levels"]
+        refuse_if_too_long(
+            "Grade Levels",
+            raw,
+            GRADE_LEVELS_MAX_LENGTH,
+            f"There are {len(ALLOWED_GRADES)} grade levels: {ALLOWED_GRADES_TEXT}; leave the "
+            "field empty for every grade.",
+        )
+        grades = split_list(raw)
         rejected = [grade for grade in grades if grade not in ALLOWED_GRADES]
         if rejected:
             verb = (
@@ -173,7 +203,8 @@ class RegenerationRequestForm(RequestOptionsForm):
                 f"Allowed grade levels: {ALLOWED_GRADES_TEXT}.",
                 code="grade_not_allowed",
             )
-        return [grade for grade in ALLOWED_GRADES if grade in grades]
+        chosen = set(grades)
+        return [grade for grade in ALLOWED_GRADES if grade in chosen]
 
     def clean(self) -> dict:
         cleaned = super().clean()

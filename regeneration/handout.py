@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Iterator
 from itertools import groupby
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -30,6 +29,7 @@ from credentials.crypto import (
     undecryptable_count,
     undecryptable_message,
 )
+from ncedcloud.client_address import client_address
 from ncedcloud.csv_export import csv_download
 from ncedcloud.links import portal_url
 from people.models import DefaultPasswordDisclosure, Grade
@@ -124,7 +124,7 @@ class HandoutRow:
         ]
 
 
-@sensitive_variables("passwords")
+@sensitive_variables()
 def handout_rows(outcomes: QuerySet[RegenerationOutcome], regeneration) -> Iterator[HandoutRow]:
     """The handout's students in order, read ``DECRYPT_BATCH`` at a time with their passwords
     decrypted in a batch: memory stays flat however large the request."""
@@ -143,7 +143,7 @@ def handout_rows(outcomes: QuerySet[RegenerationOutcome], regeneration) -> Itera
     yield from _batch_rows(batch, regeneration, now)
 
 
-@sensitive_variables("passwords")
+@sensitive_variables()
 def _batch_rows(batch: list[tuple], regeneration, now) -> Iterator[HandoutRow]:
     passwords = iter(decrypt_default_passwords([values[0] for values in batch if values[0]]))
     for token, processed_at, *student in batch:
@@ -212,7 +212,7 @@ def _undecryptable_refusal(
         request,
         "regeneration/handout_error.html",
         {"regeneration": regeneration, "message": message},
-        status=500,
+        status=503,
     )
 
 
@@ -224,12 +224,13 @@ def _record(request: HttpRequest, regeneration, *, kind: str, count: int, scope:
         request_number=regeneration.pk,
         student_count=count,
         scope=scope,
-        ip=get_client_ip_address(request),
+        ip=client_address(request),
     )
 
 
 @lea_admin_required
 @require_GET
+@sensitive_variables()
 def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
     regeneration = _requested_by_user(request, pk)
     refused = _refusal(request, regeneration)
@@ -254,6 +255,7 @@ def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @lea_admin_required
 @require_GET
 @never_cache
+@sensitive_variables()
 def handout_cards(request: HttpRequest, pk: int) -> HttpResponse:
     """Printable cards of the students whose password from this request signs in, one group
     per campus and grade, each on its own sheet (or 30 to an Avery 5160 label sheet with
@@ -314,6 +316,7 @@ def _scope(campus_code: str, grade: str) -> str:
     return "All students the request changed"
 
 
+@sensitive_variables()
 def _card_groups(rows: list[HandoutRow]) -> list[dict]:
     groups = []
     for (code, name, grade), members in groupby(
