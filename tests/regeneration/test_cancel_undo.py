@@ -304,3 +304,17 @@ def test_the_form_lists_the_psu_s_campuses_and_the_grades_by_name(admin920_clien
     assert "Apex Elementary" in html and 'value="920304" data-fills="id_campus_codes"' in html
     assert 'value="0" data-fills="id_grade_levels"' in html and "Kindergarten" in html
     assert "010304" not in html  # another PSU's campus
+
+
+@pytest.mark.django_db
+def test_after_an_undo_the_undone_request_s_handout_says_so(admin920_client, world):
+    regeneration = run(make_request(world, campus_codes=["920364"], reset_current_passwords=True))
+    the_undo = undo(admin920_client, regeneration)
+
+    response = admin920_client.get(reverse("regeneration:handout_csv", args=[regeneration.pk]))
+    rows = b"".join(response.streaming_content).decode("utf-8-sig").strip().splitlines()[1:]
+    page = admin920_client.get(the_undo.get_absolute_url())
+
+    assert len(rows) == 7
+    assert all(f',no,"Undone by request #{the_undo.pk} on ' in row for row in rows), rows[0]
+    assert "An undo sets no new password" in page_text(page)
