@@ -17,7 +17,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The app on the embedded default: SQLite, no services, demo data, tasks in process.
+## The app on the embedded default: SQLite, no services, demo data, tasks in process, and
+## DEBUG on (it is off unless set; with DEBUG on, the settings refuse a host that is not this
+## machine while the published development keys are in use).
+run: export DEBUG ?= True
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
@@ -66,6 +69,7 @@ format: $(STAMP)
 ## The district-scale benchmark: needs DATABASE_URL (PostgreSQL), and CELERY_BROKER_URL (Redis)
 ## for the hashing part. See README.md, "Benchmark".
 STUDENTS ?= 160000
+bench: export DEBUG ?= True
 bench: $(STAMP)
 	$(BIN)/python manage.py bench_regeneration --students $(STUDENTS) --json var/bench.json
 
@@ -74,9 +78,11 @@ bench: $(STAMP)
 ## Both need DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis). See README.md.
 STATE_STUDENTS ?= 1500000
 STATE_PSUS ?= 315
+bench-state: export DEBUG ?= True
 bench-state: $(STAMP)
 	$(BIN)/python -m bench state --students $(STATE_STUDENTS) --psus $(STATE_PSUS) --json var/bench-state.json
 
+bench-web: export DEBUG ?= True
 bench-web: $(STAMP)
 	$(BIN)/python -m bench web --students $(STATE_STUDENTS) --psus $(STATE_PSUS) --json var/bench-web.json
 

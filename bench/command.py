@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from regeneration.models import RegenerationRequest
+
 from . import data, measure
 
 KINDS = (
@@ -36,6 +38,10 @@ TARGETS = (
     ("confirm_p95_ms", "<", 150.0),
     ("count_p95_ms", "<", 500.0),
     ("handout_csv_seconds", "<", 10.0),
+    ("uid_file_validation_seconds", "<", 10.0),
+    ("file_request_vs_default_only", ">=", 0.8),
+    ("undo_vs_default_only", ">=", 0.8),
+    ("single_user_p95_seconds", "<", 2.0),
     ("people_signed_in_filter_p95_ms", "<", 300.0),
 )
 
@@ -89,6 +95,14 @@ class Command(BaseCommand):
         # Internal: the fresh process that runs one request for the benchmark.
         parser.add_argument("--child-run-request", type=int, help=argparse.SUPPRESS)
         parser.add_argument("--child-handout-csv", type=int, help=argparse.SUPPRESS)
+        parser.add_argument("--child-uid-file", type=int, help=argparse.SUPPRESS)
+        parser.add_argument("--child-extra", type=int, help=argparse.SUPPRESS)
+        parser.add_argument(
+            "--single-user-requests",
+            type=int,
+            default=20,
+            help="single-user requests timed on a real worker (0 skips them; needs a broker)",
+        )
         parser.add_argument("--child-result", type=Path, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options) -> None:
@@ -99,6 +113,12 @@ class Command(BaseCommand):
             )
         if options["child_run_request"]:
             result = measure.child_run_request(request_id=options["child_run_request"])
+            options["child_result"].write_text(json.dumps(result))
+            return
+        if options["child_uid_file"]:
+            result = measure.child_uid_file(
+                psu_id=options["child_extra"], permille=options["child_uid_file"]
+            )
             options["child_result"].write_text(json.dumps(result))
             return
         if options["child_handout_csv"]:
@@ -154,6 +174,7 @@ class Command(BaseCommand):
         # between them skews the ratios as little as possible.
         figures.update(self._reference_points(psu, options))
         figures.update(self._our_requests(psu, bench_data.admin, children))
+        figures.update(self._siblings(psu, bench_data.admin, figures, options, children))
         figures.update(self._handouts(psu, bench_data.admin, figures, options, children))
         figures.update(self._chunk_sweep(psu, bench_data.admin, options))
         figures.update(self._hashed(bench_data, options, children))
@@ -211,6 +232,51 @@ class Command(BaseCommand):
         )
         figures["rss_before_task_mb"] = runs["default_only"]["rss_before_mb"]
         return figures
+
+    def _siblings(self, psu: data.BenchPSU, admin, figures: dict, options, children) -> dict:
+        """The file request and the undo beside the PSU request, a UID file checked, and
+        single-user requests on a real worker."""
+        self._say("A UID file of every student, checked (and one of a tenth) ...")
+        uid = measure.measure_uid_file(psu, children=children)
+        uid_tenth = measure.measure_uid_file(psu, children=children, share=0.1)
+        self._say("The undo of the whole-PSU reset + force request ...")
+        data.tables_settle()
+        undone = RegenerationRequest.objects.get(pk=figures["reset_force_request_id"])
+        undo = measure.measure_request(
+            psu, admin, reset=True, force=True, undo_of=undone, children=children
+        )
+        self._say("Our request, a file of every student's UID ...")
+        data.tables_settle()
+        listed = measure.measure_request(
+            psu,
+            admin,
+            reset=False,
+            force=False,
+            student_ids=data.student_ids(psu),
+            children=children,
+        )
+        result = {
+            "uid_file_lines": uid["lines"],
+            "uid_file_validation_seconds": uid["seconds"],
+            "uid_file_peak_rss_mb": uid["peak_rss_mb"],
+            "uid_file_peak_rss_mb_tenth": uid_tenth["peak_rss_mb"],
+            "file_request_per_s": listed["per_s"],
+            "file_request_vs_default_only": listed["per_s"] / figures["default_only_per_s"],
+            # Students handled (given back, or left alone as changed since) per second.
+            "undo_per_s": undo["handled_per_s"],
+            "undo_restored": undo["students"],
+            "undo_left_alone": undo["skipped"],
+            "undo_vs_default_only": undo["handled_per_s"] / figures["default_only_per_s"],
+        }
+        if settings.CELERY_TASK_ALWAYS_EAGER or not options["single_user_requests"]:
+            return {**result, "single_user_p95_seconds": None}
+        self._say("Single-user requests on a real worker ...")
+        return {
+            **result,
+            **measure.measure_single_user(
+                psu, admin, requests=options["single_user_requests"], children=children
+            ),
+        }
 
     def _handouts(self, psu: data.BenchPSU, admin, figures: dict, options, children) -> dict:
         """The CSV handout of the whole-PSU reset + force request, and People filtered by
@@ -327,6 +393,15 @@ class Command(BaseCommand):
             ("People, signed in since the last reset = yes, p95 ms", "people_signed_in_yes_p95_ms"),
             ("People, signed in since the last reset = no, p95 ms", "people_signed_in_no_p95_ms"),
             ("  password hashes made", "people_filter_hashes"),
+            (
+                f"UID file of {f['uid_file_lines']:,} lines checked, seconds",
+                "uid_file_validation_seconds",
+            ),
+            ("  peak RSS of that process, MB", "uid_file_peak_rss_mb"),
+            ("  the same for a tenth of the lines, MB", "uid_file_peak_rss_mb_tenth"),
+            ("our request, a file of every UID, students/s", "file_request_per_s"),
+            ("our undo of the reset + force request, students/s", "undo_per_s"),
+            ("single-user request, Confirm to Completed, p95 s", "single_user_p95_seconds"),
         ]
         lines += [f"{label:<50} {_fmt(f[key]):>14}" for label, key in rows]
         lines += [
@@ -352,7 +427,7 @@ class Command(BaseCommand):
         for name, op, bound in TARGETS:
             lines.append(
                 f"{name + ' ' + op + ' ' + _fmt(bound):<50} {_fmt(f[name]):>14}  "
-                f"{'yes' if f['targets_met'][name] else 'NO'}"
+                f"{MET[f['targets_met'][name]]}"
             )
         lines.append(
             f"{'queries per chunk constant across chunk sizes':<50} "
@@ -360,6 +435,9 @@ class Command(BaseCommand):
         )
         lines.append(f"Confirm's dispatch during the page timings: {f['dispatch']}")
         self.stdout.write("\n".join(lines))
+
+
+MET = {True: "yes", False: "NO", None: "skipped"}
 
 
 def _ratios(f: dict) -> dict:
@@ -375,7 +453,9 @@ def _ratios(f: dict) -> dict:
     }
     values = {**f, **ratios}
     met = {
-        name: (values[name] >= bound if op == ">=" else values[name] <= bound)
+        name: None
+        if values.get(name) is None
+        else (values[name] >= bound if op == ">=" else values[name] <= bound)
         if op in (">=", "<=")
         else values[name] < bound
         for name, op, bound in TARGETS

@@ -18,7 +18,12 @@ from catalog.models import RoleAssignment
 from credentials.recipe import credentials_new
 from people.demo import FIRST_NAMES, LAST_NAMES
 from people.models import PSU, Campus, CredentialEvent, DefaultPasswordDisclosure, Student, User
-from regeneration.models import RegenerationChunk, RegenerationOutcome, RegenerationRequest
+from regeneration.models import (
+    RegenerationChunk,
+    RegenerationOutcome,
+    RegenerationRequest,
+    RequestedStudent,
+)
 
 MARKER = "bench_regeneration"
 STUDENTS_PER_CAMPUS = 800  # a large NC district: ~160,000 students in ~200 schools
@@ -188,6 +193,7 @@ def _rows_remove(*, psu_ids: list[int], user_ids: list[int]) -> None:
         for model in (
             RegenerationOutcome,
             RegenerationChunk,
+            RequestedStudent,
             RegenerationRequest,
             CredentialEvent,
             DefaultPasswordDisclosure,
@@ -201,7 +207,7 @@ def _rows_remove(*, psu_ids: list[int], user_ids: list[int]) -> None:
     requests = f"SELECT id FROM {table[RegenerationRequest]} WHERE psu_id = ANY(%s)"
     students = f"SELECT id FROM {table[Student]} WHERE psu_id = ANY(%s)"
     with transaction.atomic(), connection.cursor() as cursor:
-        for model in (RegenerationOutcome, RegenerationChunk):
+        for model in (RegenerationOutcome, RegenerationChunk, RequestedStudent):
             cursor.execute(
                 f"DELETE FROM {table[model]} WHERE request_id IN ({requests})", [psu_ids]
             )
@@ -257,14 +263,39 @@ def request_create(
     reset: bool = False,
     force: bool = False,
     campus_codes: list[str] | None = None,
+    student_ids: list[int] | None = None,
+    undo_of: RegenerationRequest | None = None,
 ) -> RegenerationRequest:
-    return RegenerationRequest.objects.create(
-        requester=admin,
-        psu_id=psu.psu_id,
-        campus_codes=campus_codes or [],
-        grade_levels=[],
-        reset_current_passwords=reset,
-        force_password_change=force,
-        comments=f"{MARKER}",
-        confirmation_key=uuid.uuid4(),
+    """A queued request as *Confirm* records it (not dispatched): by filters, for a list of
+    students (``student_ids``, as a UID file's), or the undo of a request."""
+    Selection = RegenerationRequest.Selection
+    selection = Selection.FILTERS
+    if student_ids is not None:
+        selection = Selection.STUDENT if len(student_ids) == 1 else Selection.LIST
+    if undo_of is not None:
+        selection = Selection.UNDO
+    with transaction.atomic():
+        request = RegenerationRequest.objects.create(
+            requester=admin,
+            psu_id=psu.psu_id,
+            selection=selection,
+            undo_of=undo_of,
+            campus_codes=campus_codes or [],
+            grade_levels=[],
+            reset_current_passwords=reset,
+            force_password_change=force,
+            comments=f"{MARKER}",
+            confirmation_key=uuid.uuid4(),
+        )
+        if student_ids is not None:
+            RequestedStudent.objects.bulk_create(
+                (RequestedStudent(request=request, student_id=pk) for pk in student_ids),
+                batch_size=5000,
+            )
+    return request
+
+
+def student_ids(psu: BenchPSU) -> list[int]:
+    return list(
+        Student.objects.filter(psu_id=psu.psu_id).order_by("id").values_list("id", flat=True)
     )

@@ -144,19 +144,30 @@ def measure_request(
     reset: bool,
     force: bool,
     campus_codes: list[str] | None = None,
+    student_ids: list[int] | None = None,
+    undo_of: RegenerationRequest | None = None,
     children: list[subprocess.Popen],
 ) -> dict:
-    """Run one request in a fresh subprocess (``bench_regeneration --child-run-request``)
-    that dispatches it the way *Confirm* does; tasks run in that process (eager), so its
-    peak RSS is the peak of the process that ran the task."""
-    request = request_create(psu, admin, reset=reset, force=force, campus_codes=campus_codes)
+    """Run one request (by filters, a list of students, or an undo) in a fresh subprocess
+    (``bench_regeneration --child-run-request``) that dispatches it the way *Confirm* does;
+    tasks run in that process (eager), so its peak RSS is the peak of the process that ran
+    the task."""
+    request = request_create(
+        psu,
+        admin,
+        reset=reset,
+        force=force,
+        campus_codes=campus_codes,
+        student_ids=student_ids,
+        undo_of=undo_of,
+    )
     result = run_child("--child-run-request", request.pk, children=children)
     if result["status"] != RegenerationRequest.Status.COMPLETED:
         raise RuntimeError(f"The benchmark request ended {result['status']}: {result}")
     return {**result, "request_id": request.pk}
 
 
-def run_child(option: str, value: int, *, children: list) -> dict:
+def run_child(option: str, value: int, *, children: list, extra: int | None = None) -> dict:
     """``manage.py bench_regeneration <option> <value>`` in a fresh process (tasks in process,
     no broker); its figures come back as JSON."""
     with tempfile.TemporaryDirectory() as directory:
@@ -168,6 +179,7 @@ def run_child(option: str, value: int, *, children: list) -> dict:
                 "bench_regeneration",
                 option,
                 str(value),
+                *(["--child-extra", str(extra)] if extra is not None else []),
                 "--child-result",
                 str(result_path),
             ],
@@ -179,6 +191,77 @@ def run_child(option: str, value: int, *, children: list) -> dict:
         if status != 0 or not result_path.exists():
             raise RuntimeError(f"The benchmark subprocess failed (exit status {status}).")
         return json.loads(result_path.read_text())
+
+
+# UID files and single-user requests -------------------------------------------------------------
+
+
+def measure_uid_file(psu: BenchPSU, *, children: list, share: float = 1.0) -> dict:
+    """Checking a UID file of (a share of) the PSU's students, as the *File Upload* form
+    does, in a fresh process: seconds and that process's peak memory."""
+    return run_child("--child-uid-file", round(share * 1000), children=children, extra=psu.psu_id)
+
+
+def child_uid_file(*, psu_id: int, permille: int) -> dict:
+    """In the subprocess: the file (every student number of the PSU, or a share of them,
+    one a line, with a byte-order mark and CRLF) read and checked."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from regeneration.uid_file import uid_file_check, uid_file_read
+
+    settings.DEBUG = False
+    numbers = (
+        Student.objects.filter(psu_id=psu_id)
+        .order_by("id")
+        .values_list("student_number", flat=True)
+    )
+    numbers = list(numbers[: max(1, numbers.count() * permille // 1000)])
+    upload = SimpleUploadedFile("uids.txt", ("\ufeff" + "\r\n".join(numbers)).encode())
+    psu = PSU.objects.get(pk=psu_id)
+    rss_before = peak_rss_mb()
+    start = perf_counter()
+    check = uid_file_check(uid_file_read(upload), psu=psu)
+    seconds = perf_counter() - start
+    return {
+        "lines": len(numbers),
+        "students": len(check.student_ids),
+        "bad_lines": len(check.bad_lines),
+        "seconds": seconds,
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def measure_single_user(psu: BenchPSU, admin: User, *, requests: int, children: list) -> dict:
+    """Single-user requests, each from *Confirm* (recorded and dispatched as the service
+    does it) to *Completed* on a real Celery worker process: p50, p95 over ``requests``."""
+    queue = f"{MARKER}-single-{os.getpid()}"
+    worker = _worker_start(queue, 0, children, hashing=False)
+    ids = student_ids_sample(psu, requests)
+    seconds = []
+    try:
+        for student_id in ids:
+            start = perf_counter()
+            request = request_create(psu, admin, reset=True, student_ids=[student_id])
+            task_run_request.apply_async(kwargs={"request_id": request.pk}, queue=queue)
+            request = _wait_finished(request, timeout=60)
+            seconds.append(perf_counter() - start)
+            if request.status != RegenerationRequest.Status.COMPLETED:
+                raise RuntimeError(f"A single-user request ended {request.status}.")
+    finally:
+        celery_process_stop(worker, children)
+        broker_queue_remove(queue)
+    return {
+        "single_user_requests": len(seconds),
+        "single_user_p50_seconds": median(seconds),
+        "single_user_p95_seconds": p95(seconds),
+    }
+
+
+def student_ids_sample(psu: BenchPSU, count: int) -> list[int]:
+    ids = Student.objects.filter(psu_id=psu.psu_id).order_by("id").values_list("id", flat=True)
+    step = max(1, psu.students // count)
+    return list(ids[::step][:count])
 
 
 # Handouts and the People filter ----------------------------------------------------------------
@@ -294,6 +377,9 @@ def child_run_request(*, request_id: int) -> dict:
         "chunks": chunk_progress(request)[1],
         "seconds": seconds,
         "per_s": request.processed_count / seconds,
+        "skipped": request.skipped_count,
+        "handled_per_s": (request.processed_count + request.skipped_count + request.failed_count)
+        / seconds,
         "rss_before_mb": rss_before,
         "peak_rss_mb": peak_rss_mb(),
     }
@@ -383,7 +469,9 @@ def measure_pages(psu: BenchPSU, admin: User, *, repeats: int, warmup: int = 3) 
             page, page_ms = _timed(client.get, confirm_url)
             if page.status_code != 200:
                 raise RuntimeError(f"The confirm page answered {page.status_code}.")
-            response, confirm_ms = _timed(client.post, confirm_url)
+            response, confirm_ms = _timed(
+                client.post, confirm_url, {"confirm_count": str(psu.students)}
+            )
             _expect_redirect(response, "/requests/")
             RegenerationRequest.objects.filter(psu_id=psu.psu_id, comments=MARKER).delete()
             if measured:
@@ -513,13 +601,13 @@ def chunk_query_counts(*, request_id: int) -> list[int]:
     return counts
 
 
-def _worker_start(queue: str, index: int, children: list) -> CeleryProcess:
+def _worker_start(queue: str, index: int, children: list, *, hashing: bool = True) -> CeleryProcess:
     return celery_process_start(
         "worker",
         queue=queue,
         name=f"{queue}-{index}",
         children=children,
-        REGENERATION_HASH_AT_REQUEST_TIME="True",
+        REGENERATION_HASH_AT_REQUEST_TIME=str(hashing),
     )
 
 

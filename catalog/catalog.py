@@ -22,6 +22,20 @@ CATALOG: tuple[CatalogEntry, ...] = (
         url_name="regeneration:new",
         is_available_to=lambda user: user.is_lea_admin,
     ),
+    CatalogEntry(
+        title="Regenerate Student Default Password (Single User)",
+        description="Give one student, by UID, a new default password, and optionally reset "
+        "their login password to it.",
+        url_name="regeneration:new_single",
+        is_available_to=lambda user: user.is_lea_admin,
+    ),
+    CatalogEntry(
+        title="Regenerate Student Default Passwords (File Upload)",
+        description="Give every student of a file of UIDs a new default password, and "
+        "optionally reset their login passwords to it.",
+        url_name="regeneration:new_file",
+        is_available_to=lambda user: user.is_lea_admin,
+    ),
 )
 
 

@@ -45,6 +45,9 @@ class EncryptedTemporaryPasswordHasher(BasePasswordHasher):
     def salt(self) -> str:
         return ""  # Fernet uses a random IV per token.
 
+    # All variables, not only the password's name: Django's error reports apply the nearest
+    # decorator's names to every frame below it, so a callee's argument would show.
+    @sensitive_variables()
     def encode(self, password: str, salt: str) -> str:
         return temporary_login(encrypt_default_password(password))
 
@@ -53,7 +56,7 @@ class EncryptedTemporaryPasswordHasher(BasePasswordHasher):
         assert algorithm == self.algorithm
         return {"algorithm": algorithm, "hash": token, "salt": ""}
 
-    @sensitive_variables("password", "expected")
+    @sensitive_variables()
     def verify(self, password: str, encoded: str) -> bool:
         token = self.decode(encoded)["hash"]
         try:

@@ -29,7 +29,7 @@ class Credentials:
     login: str
 
 
-@sensitive_variables("passwords")
+@sensitive_variables()
 def credentials_from_passwords(
     passwords: Sequence[str], *, hash_login: bool = False
 ) -> list[Credentials]:
@@ -42,7 +42,7 @@ def credentials_from_passwords(
     return [Credentials(token, login) for token, login in zip(tokens, logins, strict=True)]
 
 
-@sensitive_variables("previous", "passwords")
+@sensitive_variables()
 def credentials_new(
     *,
     grades: Sequence[str],

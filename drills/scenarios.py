@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import threading
 import time
@@ -70,6 +71,13 @@ def request_state(pk: int) -> dict:
     )
 
 
+def confirm_data(client, confirm_url: str) -> dict:
+    """What Confirm posts: a large request's number of students, typed as the page asks."""
+    page = client.get(confirm_url).content.decode()
+    typed = re.search(r'data-confirm-count="(\d+)"', page)
+    return {"confirm_count": typed.group(1)} if typed else {}
+
+
 def confirm_request(env: DrillEnvironment, *, username: str = "drilladmin1", **fields):
     """Fill in the form and press Confirm, as a browser would. Returns (request id, seconds
     the Confirm page took to answer)."""
@@ -88,8 +96,9 @@ def confirm_request(env: DrillEnvironment, *, username: str = "drilladmin1", **f
     response = client.post(reverse("regeneration:new"), data)
     assert response.status_code == 302, response.content[:500]
     confirm_url = response["Location"]
+    typed = confirm_data(client, confirm_url)
     started = time.monotonic()
-    response = client.post(confirm_url)
+    response = client.post(confirm_url, typed)
     elapsed = time.monotonic() - started
     env.responses.append(response.content.decode())
     key = confirm_url.rstrip("/").rsplit("/", 1)[-1]
@@ -332,8 +341,9 @@ def drill_overlapping_requests(env: DrillEnvironment) -> DrillResult:
                 "force_password_change": "on",
             }
             confirm_url = client.post(reverse("regeneration:new"), data)["Location"]
+            typed = confirm_data(client, confirm_url)
             barrier.wait()
-            client.post(confirm_url)
+            client.post(confirm_url, typed)
             key = confirm_url.rstrip("/").rsplit("/", 1)[-1]
             results[username] = RegenerationRequest.objects.get(confirmation_key=key).pk
         finally:
@@ -403,7 +413,7 @@ def drill_wrong_key(env: DrillEnvironment) -> DrillResult:
 
 
 def wrong_key_pages(env: DrillEnvironment, done: int) -> str:
-    """Reveal and export with a wrong key in the web app: each must answer with a clear
+    """Reveal and export with a wrong key in the web app: each must answer 503 with a clear
     error, show no ciphertext and record no disclosure."""
     from django.test import override_settings
     from django.urls import reverse
@@ -430,7 +440,7 @@ def wrong_key_pages(env: DrillEnvironment, done: int) -> str:
             text = body.decode("utf-8", "replace")
             env.responses.append(text)
             safe = (
-                response.status_code >= 500
+                response.status_code == 503
                 and "cannot be decrypted" in text
                 and "gAAAA" not in text
             )
@@ -438,6 +448,87 @@ def wrong_key_pages(env: DrillEnvironment, done: int) -> str:
     if DefaultPasswordDisclosure.objects.count() != disclosures:
         results.append("UNSAFE: a disclosure was recorded")
     return ", ".join(results) + ", no ciphertext shown"
+
+
+def defaults_now(env: DrillEnvironment) -> dict[int, str]:
+    """Every drill student's default password, decrypted."""
+    from credentials.crypto import decrypt_default_password
+
+    rows = env._sql(
+        "SELECT s.id, s.default_password_encrypted FROM people_student s "
+        "JOIN people_psu p ON p.id = s.psu_id WHERE p.code = %s",
+        [PSU_CODE],
+    )
+    return {student_id: decrypt_default_password(token) for student_id, token in rows}
+
+
+def undo_through_the_page(env: DrillEnvironment, request_id: int) -> int:
+    """Press *Undo this request* as its requester does; returns the undo's id."""
+    from django.urls import reverse
+
+    from regeneration.models import RegenerationRequest
+
+    client = env.client()
+    page = client.get(reverse("regeneration:undo", args=[request_id]))
+    key = re.search(r'name="key" value="([0-9a-f-]+)"', page.content.decode()).group(1)
+    client.post(reverse("regeneration:undo", args=[request_id]), {"key": key})
+    return RegenerationRequest.objects.get(confirmation_key=key).pk
+
+
+def drill_worker_killed_during_undo(env: DrillEnvironment) -> DrillResult:
+    row = DrillResult(10, "whole worker SIGKILLed mid-chunk of an undo, new worker 10 s later")
+    before = defaults_now(env)
+    done, _ = confirm_request(env)
+    wait_until_finished(done)
+    undo = undo_through_the_page(env, done)
+    wait_until_running(undo)
+    wait_until_chunk_in_flight(env)
+    env.workers[-1].kill_group(signal.SIGKILL)
+    fault_at = time.monotonic()
+    time.sleep(10)
+    env.start_worker()
+    state = wait_until_finished(undo)
+    row.recovery_seconds = time.monotonic() - fault_at
+    row.status = state["status"]
+    tally(env, [undo], row)
+    after = defaults_now(env)
+    wrong = sum(1 for student_id, password in before.items() if after[student_id] != password)
+    mismatched = mismatched_logins(env)
+    row.note = (
+        f"undo of request {done}: {len(before) - wrong:,} of {len(before):,} students' defaults "
+        f"decrypt to the value they had before the request; {mismatched} logins differ from "
+        "their default."
+    )
+    if wrong or mismatched:
+        row.status += " (not restored)"
+    return row
+
+
+def drill_cancel_mid_chunk(env: DrillEnvironment) -> DrillResult:
+    from django.urls import reverse
+
+    row = DrillResult(11, "Cancel pressed while a chunk runs", expected_status="cancelled")
+    client = env.client()  # signed in before: pressing Cancel is then one POST
+    pk, _ = confirm_request(env)
+    wait_until_running(pk, min_chunks=1)
+    wait_until_chunk_in_flight(env)
+    client.post(reverse("regeneration:cancel", args=[pk]))
+    fault_at = time.monotonic()
+    state = request_state(pk)
+    time.sleep(3)  # a chunk in flight commits whole (or rolls back); no other starts
+    settled = request_state(pk)
+    row.recovery_seconds = time.monotonic() - fault_at
+    row.status = settled["status"]
+    tally(env, [pk], row)
+    changed = row.changed_once + row.changed_twice
+    row.note = (
+        f"cancelled at {state['processed_count']:,} changed; {settled['processed_count']:,} "
+        f"changed in the end ({changed:,} by the witness), {row.not_changed:,} not changed, "
+        f"{settled['chunks_done']} of {settled['chunk_count']} chunks done."
+    )
+    if changed != settled["processed_count"] or settled["status"] != "cancelled":
+        row.status += " (inconsistent)"
+    return row
 
 
 DRILLS = {
@@ -450,6 +541,8 @@ DRILLS = {
     7: drill_same_chunk_twice,
     8: drill_overlapping_requests,
     9: drill_wrong_key,
+    10: drill_worker_killed_during_undo,
+    11: drill_cancel_mid_chunk,
 }
 
 

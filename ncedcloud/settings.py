@@ -1,9 +1,11 @@
 """Settings for the portal: one module, configured from the environment.
 
-With no environment at all the app runs on the embedded default: DEBUG on, a SQLite file
-under ``var/``, Celery tasks run in process, email printed to the console and a fixed,
-public development encryption key. Production differs only by environment values; every
-variable is listed in the README's configuration table.
+DEBUG is off unless the environment turns it on: ``make run`` (and the test suite, through
+pytest-env) set ``DEBUG=True`` for the embedded default: a SQLite file under ``var/``, Celery
+tasks run in process, email printed to the console and a fixed, public development secret
+and encryption key. Outside DEBUG, or with DEBUG on for a host that is not this machine, the
+app refuses to start with those public keys. Production differs only by environment values;
+every variable is listed in the README's configuration table.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ env_file = BASE_DIR / ".env"
 if env_file.exists():
     environ.Env.read_env(env_file)
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 
-# Public, well-known keys for the embedded default only. Outside DEBUG they are refused.
+# Public, well-known keys for the embedded default only: refused outside DEBUG, and in DEBUG
+# for any host that is not this machine.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production-8c1f2e9a7b"
 DEVELOPMENT_DEFAULT_PASSWORD_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1ub3Qtc2VjcmV0ISE="
 
@@ -48,6 +51,10 @@ def _refuse_insecure_production_settings() -> None:
             'print(Fernet.generate_key().decode())").'
         )
     if problems:
+        problems.append(
+            "(DEBUG is off unless set: for the embedded default on this machine, with its "
+            "development keys, run `make run` or set DEBUG=True.)"
+        )
         raise ImproperlyConfigured("Refusing to start with DEBUG off: " + " ".join(problems))
 
 
@@ -64,13 +71,43 @@ def _check_default_password_keys() -> None:
             ) from None
 
 
-if not DEBUG:
+# The names of this machine: DEBUG with the development keys serves these only.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1", "testserver")
+
+
+def _refuse_development_keys_beyond_this_machine() -> None:
+    """DEBUG on for a real host would publish stack traces with every setting and serve
+    passwords encrypted under a key printed in this file: refuse, and say what to do."""
+    remote = [
+        host
+        for host in ALLOWED_HOSTS
+        if host not in LOCAL_HOSTS and not host.rstrip(".").endswith(".localhost")
+    ]
+    published = [
+        name
+        for name, in_use in (
+            ("SECRET_KEY", SECRET_KEY == DEVELOPMENT_SECRET_KEY),
+            ("DEFAULT_PASSWORD_KEYS", DEVELOPMENT_DEFAULT_PASSWORD_KEY in DEFAULT_PASSWORD_KEYS),
+        )
+        if in_use
+    ]
+    if remote and published:
+        raise ImproperlyConfigured(
+            f"Refusing to start with DEBUG on for {', '.join(remote)} (ALLOWED_HOSTS) with the "
+            f"published development {' and '.join(published)}: anyone who reads this "
+            "project's source can decrypt what such an app stores, and DEBUG shows every "
+            "error's details to every visitor. For a real host set DEBUG=False, SECRET_KEY "
+            "and DEFAULT_PASSWORD_KEYS; DEBUG with the development keys serves only "
+            f"{', '.join(LOCAL_HOSTS[:3])}."
+        )
+
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=list(LOCAL_HOSTS[:3]) if DEBUG else [])
+if DEBUG:
+    _refuse_development_keys_beyond_this_machine()
+else:
     _refuse_insecure_production_settings()
 _check_default_password_keys()
-
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
-)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -91,6 +128,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -101,6 +139,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "credentials.middleware.UndecryptablePasswordMiddleware",
 ]
 
 ROOT_URLCONF = "ncedcloud.urls"
@@ -143,9 +182,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "people.User"
 
+# Each is Django's or axes's own, with every local variable hidden from error reports (a
+# password passes through each).
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "people.backends.ThrottleBackend",
+    "people.backends.StaffBackend",
     "people.backends.StudentBackend",
 ]
 
@@ -219,6 +260,51 @@ if not DEBUG:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Permissions-Policy (django-permissions-policy): no page uses any of these browser features.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "clipboard-read",
+        "display-capture",
+        "document-domain",
+        "encrypted-media",
+        "fullscreen",
+        "gamepad",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "identity-credentials-get",
+        "idle-detection",
+        "interest-cohort",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "shared-storage",
+        "speaker-selection",
+        "usb",
+        "web-share",
+        "window-management",
+        "xr-spatial-tracking",
+    )
+}
+
+# Client addresses (sign-in throttles, the disclosure audit): REMOTE_ADDR, unless the app sits
+# behind this many proxies of our own, each appending the address it was reached from to
+# X-Forwarded-For (then the address the outermost one saw). 0: the header is ignored, since a
+# client can write anything in it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Content-Security-Policy: everything from this app, no inline script or style.
 CONTENT_SECURITY_POLICY = {
@@ -239,8 +325,8 @@ CONTENT_SECURITY_POLICY = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-# django-axes: throttle repeated failures per account, not per address, because a whole
-# school shares one address. The cool-off is finite.
+# django-axes: throttle repeated failures per account; a whole school shares one address, so
+# the address has a budget of its own, far larger (below). The cool-off is finite.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
@@ -253,6 +339,24 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_CALLABLE = "people.backends.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Every password field of the sign-in and change pages is masked in what axes stores.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "password",
+    "current_password",
+    "new_password1",
+    "new_password2",
+]
+AXES_CLIENT_IP_CALLABLE = "ncedcloud.client_address.client_address"
+# The per-address budget beside the per-account lockout (people.throttle): failures of staff
+# sign-in, student sign-in and the student's change-password page from one address in the
+# last hour; over it every sign-in from that address is refused, even with the right
+# password, until the hour's oldest failures age out. 300 an hour lets a school of 1,500
+# students behind one address have one in five mistype once in its busiest hour.
+SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("SIGNIN_ADDRESS_FAILURE_LIMIT", default=300)
+AXES_HANDLER = "people.throttle.PortalAxesHandler"
+AXES_LOCKOUT_CALLABLE = "people.throttle.lockout_response"
 
 # Celery. Without CELERY_BROKER_URL tasks run in process (the embedded default).
 CELERY_TASK_ALWAYS_EAGER = not env.str("CELERY_BROKER_URL", default="")
@@ -293,7 +397,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "regeneration.sweep",
         "schedule": env.float("REGENERATION_SWEEP_SECONDS", default=15.0),
     },
-    "expire-handout-passwords": {"task": "regeneration.expire_handouts", "schedule": 3600.0},
+    "expire-kept-credentials": {
+        "task": "regeneration.expire_kept_credentials",
+        "schedule": 3600.0,
+    },
 }
 
 # Regeneration.
@@ -319,6 +426,15 @@ HANDOUT_CARDS_MAX_STUDENTS = env.int("HANDOUT_CARDS_MAX_STUDENTS", default=1500)
 # The passwords a request set are kept (encrypted, with its outcomes) for its handouts this
 # many days after it finished, then removed by the hourly sweep.
 HANDOUT_RETENTION_DAYS = env.int("HANDOUT_RETENTION_DAYS", default=30)
+# A finished or cancelled request can be undone this many days; then the previous credentials
+# kept for it are removed.
+REGENERATION_UNDO_DAYS = env.int("REGENERATION_UNDO_DAYS", default=7)
+# Confirm asks the requester to type the number of students above this many.
+REGENERATION_CONFIRM_TYPING_THRESHOLD = env.int(
+    "REGENERATION_CONFIRM_TYPING_THRESHOLD", default=1000
+)
+# A UID file (File Upload request) may hold at most this many bytes.
+REGENERATION_UID_FILE_MAX_BYTES = env.int("REGENERATION_UID_FILE_MAX_BYTES", default=4_000_000)
 # The portal's address in emails and on printed cards; empty: the address it was reached at.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="")
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.debug import sensitive_variables
 
 from ncedcloud.admin import HistoryAdmin, ReadOnlyForSupportAdmin
 
@@ -27,6 +29,15 @@ class UserAdmin(ReadOnlyForSupportAdmin, DjangoUserAdmin):
             (name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
             for name, options in fieldsets
         ]
+
+    # A superuser types passwords on these two pages: hide every variable from error reports.
+    @method_decorator(sensitive_variables())
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, extra_context)
+
+    @method_decorator(sensitive_variables())
+    def user_change_password(self, request, id, form_url=""):
+        return super().user_change_password(request, id, form_url)
 
 
 @admin.register(PSU)

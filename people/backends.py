@@ -1,14 +1,40 @@
-"""Authentication of students, separate from staff, and the throttle's account key."""
+"""The authentication backends: the throttles' (axes), staff's, students' (separate from
+staff), and the throttle's account key.
+
+A password passes through every backend's ``authenticate``. Django's error reports hide the
+variables that the nearest ``sensitive_variables`` decorator up the stack names, and
+``django.contrib.auth.authenticate`` names only its own ``credentials``: so each backend
+hides all of its variables, and those of everything it calls.
+"""
 
 from __future__ import annotations
 
+from axes.backends import AxesStandaloneBackend
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.hashers import check_password, make_password
 from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 
 from credentials.hashers import is_temporary_login
 
 from .models import Student
 from .sign_in import has_expired
+
+
+class ThrottleBackend(AxesStandaloneBackend):
+    """axes's lockout check (per account, and per address: ``people.throttle``)."""
+
+    @sensitive_variables()
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class StaffBackend(ModelBackend):
+    """Django's own backend for staff."""
+
+    @sensitive_variables()
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 class StudentBackend:
@@ -19,6 +45,7 @@ class StudentBackend:
     (``get_user`` returns None): student sessions are kept by ``people.student_auth``.
     """
 
+    @sensitive_variables()
     def authenticate(
         self,
         request: HttpRequest | None,
@@ -50,6 +77,7 @@ class StudentBackend:
         return None
 
 
+@sensitive_variables()
 def _equalise_timing(student: Student, password: str) -> None:
     """A temporary (encrypted) password is checked in microseconds, an unknown username
     costs a full hash: without this, the time of a wrong answer would tell which usernames

@@ -81,7 +81,7 @@ class StudentLoginForm(forms.Form):
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
 
-    @sensitive_variables("password")
+    @sensitive_variables()
     def clean(self):
         username = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")
@@ -132,7 +132,8 @@ class StudentPasswordChangeForm(forms.Form):
         "same_as_current": "The new password must be different from your current password.",
     }
 
-    def __init__(self, student: Student, *args, **kwargs):
+    def __init__(self, request: HttpRequest, student: Student, *args, **kwargs):
+        self.request = request
         self.student = student
         super().__init__(*args, **kwargs)
         if self.is_bound:
@@ -142,14 +143,20 @@ class StudentPasswordChangeForm(forms.Form):
             password_validation.password_validators_help_texts()
         )
 
-    @sensitive_variables("current")
+    @sensitive_variables()
     def clean_current_password(self) -> str:
+        """Checked through ``authenticate``, as a sign-in is: a wrong current password
+        counts against the account's lockout and the address's budget (``people.throttle``),
+        and a throttled one is refused even when right."""
         current = self.cleaned_data["current_password"]
-        if not self.student.check_password(current):
+        signed_in = authenticate(
+            self.request, student_username=self.student.username, password=current
+        )
+        if signed_in is None or signed_in.pk != self.student.pk:
             raise ValidationError(self.error_messages["wrong_current"], code="wrong_current")
         return current
 
-    @sensitive_variables("first", "second", "current")
+    @sensitive_variables()
     def clean_new_password2(self) -> str:
         first = self.cleaned_data.get("new_password1")
         second = self.cleaned_data["new_password2"]
@@ -163,7 +170,7 @@ class StudentPasswordChangeForm(forms.Form):
         password_validation.validate_password(second, self.student)
         return second
 
-    @sensitive_variables("password", "default")
+    @sensitive_variables()
     def _is_default_password(self, password: str) -> bool:
         try:
             default = decrypt_default_password(self.student.default_password_encrypted)

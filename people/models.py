@@ -313,3 +313,22 @@ class DefaultPasswordDisclosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class SignInFailure(models.Model):
+    """A failed sign-in (staff, student, or the student's current password on the change
+    page) from one client address: the store of the per-address budget (``people.throttle``).
+    Rows older than the budget's hour are removed as new ones come; no username is kept
+    (django-axes keeps the per-account count)."""
+
+    address = models.GenericIPAddressField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["address", "at"], name="signin_failure_address_idx"),
+            models.Index(fields=["at"], name="signin_failure_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} at {self.at:%Y-%m-%d %H:%M:%S}"

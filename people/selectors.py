@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from .models import Campus, Student
 
-DIGITS = re.compile(r"\d+")
+DIGITS = re.compile(r"[0-9]+")  # ASCII only, as student numbers are
 
 
 def students_visible_to(user) -> QuerySet[Student]:

@@ -40,7 +40,7 @@ def student_signed_in(*, student: Student) -> None:
     student.temporary_password_set_at = None
 
 
-@sensitive_variables("new_password")
+@sensitive_variables()
 @transaction.atomic
 def student_password_change(*, student: Student, new_password: str) -> None:
     """The student chose a password: hash it with the preferred hasher and lift the forced
@@ -66,6 +66,7 @@ LOGIN_STATE_FIELDS = (
 )
 
 
+@sensitive_variables()
 @transaction.atomic
 def student_reset_to_default(*, student: Student, actor, force_change: bool) -> CredentialEvent:
     """Make the student's login password their current default password, as a temporary

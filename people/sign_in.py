@@ -45,6 +45,7 @@ class Reason(enum.Enum):
     OWN_PASSWORD = "own_password"
     REPLACED = "replaced"
     NOT_RESET = "not_reset"
+    UNDONE = "undone"
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,19 @@ def student_session_end(request: HttpRequest) -> None:
     request.student = None
 
 
+def student_session_drop_on_staff_sign_in(sender, request: HttpRequest | None, user, **kwargs):
+    """A staff member signing in on a browser where a student is signed in signs the student
+    out: one browser holds one of the two, never both (the other way round,
+    ``student_session_start`` signs staff out). Connected to Django's ``user_logged_in``,
+    which every staff sign-in sends (the portal's page, admin's, ``Client.force_login``);
+    Django's ``login()`` has already given the session a new key."""
+    if request is None or not hasattr(request, "session"):
+        return
+    for key in (STUDENT_ID_KEY, STUDENT_HASH_KEY):
+        request.session.pop(key, None)
+    request.student = None
+
+
 def session_student(request: HttpRequest) -> Student | None:
     """The student this session belongs to, if the password they signed in with (or set
     since) is still theirs and the account is active."""

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .codes import STUDENT_NUMBER
 from .models import ALLOWED_GRADES, PSU, Campus, Student
 
 COLUMNS = (
@@ -25,9 +26,9 @@ COLUMNS = (
     "campus_code",
     "grade",
 )
-STUDENT_NUMBER = re.compile(r"\d{1,10}")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
-INTEGER = re.compile(r"-?\d+")
+# ASCII digits only: ``\d`` also matches other scripts' digits, which ``int()`` reads too.
+INTEGER = re.compile(r"-?[0-9]+")
 NAME_MAX = Student._meta.get_field("first_name").max_length
 USERNAME_MAX = Student._meta.get_field("username").max_length
 LOOKUP_BATCH = 5000
@@ -164,7 +165,7 @@ class _Checker:
         return row, reasons
 
     def _student_number(self, line: int, value: str, reasons: list[str]) -> str:
-        if not STUDENT_NUMBER.fullmatch(value):
+        if not STUDENT_NUMBER.matches(value):
             reasons.append(f"student number {quoted(value)} is not 1 to 10 digits")
         elif value in self.seen_numbers:
             reasons.append(

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .backends import axes_username
@@ -25,6 +25,7 @@ from .student_auth import (
 
 
 @sensitive_post_parameters("password")
+@sensitive_variables()
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -35,12 +36,17 @@ def student_login(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         student = form.student
         student_signed_in(student=student)
-        if axes_settings.AXES_RESET_ON_SUCCESS:
-            # Django's user_logged_in signal (which axes listens to) is for staff only.
-            axes_reset(username=axes_username(request, {"student_username": student.username}))
+        _forget_failures(request, student)
         student_session_start(request, student)
         return redirect(_next_url(request))
     return render(request, "students/login.html", {"form": form})
+
+
+def _forget_failures(request: HttpRequest, student) -> None:
+    """The right password resets the account's count, as for staff (Django's
+    user_logged_in signal, which axes listens to, is for staff only)."""
+    if axes_settings.AXES_RESET_ON_SUCCESS:
+        axes_reset(username=axes_username(request, {"student_username": student.username}))
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -59,6 +65,7 @@ def student_home(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_post_parameters("current_password", "new_password1", "new_password2")
+@sensitive_variables()
 @csrf_protect
 @never_cache
 @student_required(allow_must_change=True)
@@ -66,9 +73,10 @@ def student_home(request: HttpRequest) -> HttpResponse:
 def student_password(request: HttpRequest) -> HttpResponse:
     student = request.student
     form = StudentPasswordChangeForm(
-        student, data=request.POST if request.method == "POST" else None
+        request, student, data=request.POST if request.method == "POST" else None
     )
     if form.is_valid():
+        _forget_failures(request, student)
         student_password_change(student=student, new_password=form.cleaned_data["new_password2"])
         student_session_refresh(request, student)
         messages.success(request, "Your new password is set. Use it the next time you sign in.")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credentials.crypto import DefaultPasswordDecryptionError, decrypt_default_password
+from ncedcloud.client_address import client_address
 
 from .forms import ResetToDefaultForm, StudentSearchForm
 from .history import student_history
@@ -61,20 +62,22 @@ def people_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @lea_admin_required
 @require_POST
 @never_cache
+@sensitive_variables()
 def people_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show the student's default password, once, and record that it was shown."""
+    """Show the student's default password, once, and record that it was shown. A password
+    no key decrypts answers 503, naming the setting to fix."""
     student = get_object_or_404(students_visible_to(request.user), pk=pk)
     try:
         password = decrypt_default_password(student.default_password_encrypted)
     except DefaultPasswordDecryptionError as exc:
         logger.error("Reveal of student %s refused. %s", pk, exc)
-        return _detail(request, student, reveal_error=str(exc), status=500)
+        return _detail(request, student, reveal_error=str(exc), status=503)
     default_password_disclosure_record(
         actor=request.user,
         kind=DefaultPasswordDisclosure.Kind.REVEAL,
         psu_id=student.psu_id,
         student=student,
-        ip=get_client_ip_address(request),
+        ip=client_address(request),
     )
     return _detail(request, student, revealed_password=password)
 
@@ -104,10 +107,13 @@ def _detail(
 
 @lea_admin_required
 @require_http_methods(["GET", "POST"])
+@sensitive_variables()
 def people_reset_default(request: HttpRequest, pk: int) -> HttpResponse:
-    """*Reset to default password*: a confirm page (GET), then the reset (POST)."""
+    """*Reset to default password*: a confirm page (GET), then the reset (POST). A default no
+    key decrypts answers 503 on the confirm page, naming the setting to fix."""
     student = get_object_or_404(students_visible_to(request.user), pk=pk)
     form = ResetToDefaultForm(request.POST if request.method == "POST" else None)
+    context = {"student": student, "form": form}
     if form.is_valid():
         try:
             student_reset_to_default(
@@ -117,12 +123,12 @@ def people_reset_default(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except DefaultPasswordDecryptionError as exc:
             logger.error("Reset to default of student %s refused. %s", pk, exc)
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request,
-                f"{student.full_name}'s login password is now their default password; their "
-                "sessions have ended.",
-            )
+            context["reset_error"] = str(exc)
+            return render(request, "people/reset_default.html", context, status=503)
+        messages.success(
+            request,
+            f"{student.full_name}'s login password is now their default password; their "
+            "sessions have ended.",
+        )
         return redirect("people:detail", pk=student.pk)
-    return render(request, "people/reset_default.html", {"student": student, "form": form})
+    return render(request, "people/reset_default.html", context)

@@ -13,6 +13,7 @@ from ncedcloud.csv_export import csv_download
 from people.models import Campus, Grade
 from people.selectors import student_text_condition
 
+from .lifecycle import RequestNotCancellable, request_cancel
 from .models import RegenerationOutcome, RegenerationRequest
 from .selectors import chunk_progress
 
@@ -144,6 +145,7 @@ class RegenerationRequestAdmin(HistoryAdmin):
     ]
     list_filter = [
         "status",
+        "selection",
         "psu",
         CampusFilter,
         GradeFilter,
@@ -163,11 +165,12 @@ class RegenerationRequestAdmin(HistoryAdmin):
     ]
     date_hierarchy = "queued_at"
     list_select_related = ["requester", "psu"]
-    actions = [export_history_csv]
     view_on_site = False  # the request page is for the PSU's administrators, not Support
     fields = [
         "requester",
         "psu",
+        "selection",
+        "students_chosen",
         "campuses",
         "grades",
         "reset_current_passwords",
@@ -184,11 +187,43 @@ class RegenerationRequestAdmin(HistoryAdmin):
         "processed_count",
         "reset_count",
         "failed_count",
+        "skipped_count",
         "chunks",
         "error_message",
+        "cancelled_by",
         "outcomes_link",
     ]
     readonly_fields = fields
+    # Superusers may stop a request that runs; nobody edits the history.
+    actions = [export_history_csv, "cancel_requests"]
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(
+        description="Cancel the selected queued or running requests", permissions=["cancel"]
+    )
+    def cancel_requests(self, request: HttpRequest, queryset: QuerySet) -> None:
+        cancelled = 0
+        for regeneration in queryset.filter(status__in=["queued", "running"]):
+            try:
+                request_cancel(request_id=regeneration.pk, by=request.user)
+            except RequestNotCancellable:
+                continue  # it finished meanwhile
+            cancelled += 1
+        self.message_user(request, f"{cancelled} request(s) cancelled.")
+
+    @admin.display(description="students chosen")
+    def students_chosen(self, obj: RegenerationRequest) -> str:
+        if obj.is_undo:
+            return f"Undo of request #{obj.undo_of_id}"
+        if obj.selection == RegenerationRequest.Selection.FILTERS:
+            return "By PSU, campus codes and grade levels (below)"
+        count = obj.requested_students.count()
+        named = f": {obj.uid_file_name}" if obj.uid_file_name else ""
+        return (
+            f"{obj.get_selection_display()}{named} ({count:,} student{'s' if count != 1 else ''})"
+        )
 
     @admin.display(description="requester", ordering="requester__last_name")
     def requester_name(self, obj: RegenerationRequest) -> str:
@@ -224,7 +259,7 @@ class RegenerationRequestAdmin(HistoryAdmin):
             '<a href="{}?request__id__exact={}">{} outcome rows</a>',
             url,
             obj.pk,
-            obj.processed_count + obj.failed_count,
+            obj.processed_count + obj.failed_count + obj.skipped_count,
         )
 
 
@@ -250,6 +285,8 @@ class RegenerationOutcomeAdmin(HistoryAdmin):
         "student__last_name",
     ]
     list_select_related = ["request__psu", "student__campus"]
+    # The "outcome rows" link of a request's page (``RegenerationRequestAdmin.outcomes_link``).
+    link_lookups = ("request__id__exact",)
     show_full_result_count = False
     fields = list_display
     readonly_fields = fields

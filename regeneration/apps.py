@@ -6,7 +6,8 @@ class RegenerationConfig(AppConfig):
     verbose_name = "Default password regeneration"
 
     def ready(self) -> None:
-        # Register the tasks with Celery in every process, the web app's included (the
-        # lifecycle dispatches them by name), and what requests did to a student with the
-        # student's history, as Django's own apps register signal receivers.
-        from . import history, tasks  # noqa: F401
+        # Register, as Django's own apps register signal receivers: the tasks with Celery in
+        # every process, the web app's included (the lifecycle dispatches them by name); what
+        # requests did to a student with the student's history; the passwords outcomes keep
+        # with key rotation.
+        from . import history, key_rotation, tasks  # noqa: F401

@@ -19,15 +19,29 @@ def request_notify(*, request_id: int) -> None:
     if not request.requester.email:
         return
     subject = f"Request #{request.pk} for PSU {request.psu.code}: {request.get_status_display()}"
+    what = (
+        f"undo of request #{request.undo_of_id}"
+        if request.is_undo
+        else "request to regenerate student default passwords"
+    )
     lines = [
-        f"Your request to regenerate student default passwords for PSU {request.psu.code} "
-        f"is {request.get_status_display().lower()}.",
+        f"Your {what} for PSU {request.psu.code} is {request.get_status_display().lower()}.",
         "",
         f"Students targeted: {request.targeted_count:,}",
-        f"Default passwords changed: {request.processed_count:,}",
-        f"Login passwords reset: {request.reset_count:,}",
-        f"Failed: {request.failed_count:,}",
     ]
+    if request.is_undo:
+        lines += [
+            f"Given back their previous passwords: {request.processed_count:,}",
+            f"Left alone (changed since): {request.skipped_count:,}",
+        ]
+    else:
+        lines += [
+            f"Default passwords changed: {request.processed_count:,}",
+            f"Login passwords reset: {request.reset_count:,}",
+        ]
+    if request.status == RegenerationRequest.Status.CANCELLED:
+        lines.append(f"Not changed (cancelled before them): {request.not_changed_count:,}")
+    lines.append(f"Failed: {request.failed_count:,}")
     if request.error_message:
         lines += ["", request.error_message]
     lines += [

@@ -4,9 +4,11 @@ transaction.
 A chunk locks its row and its students' rows, makes their new credentials (the credential
 pipeline below), writes them and the students' credential state with one set-based UPDATE
 from a staging table, inserts one outcome row per student (keeping the default it set, for
-the handouts), and marks itself done. A chunk already done is skipped, so a task
-delivered again changes no student twice and finishes the rest. On PostgreSQL several lanes
-(threads, each with its own connection) claim chunks at once with SKIP LOCKED.
+the handouts, and what the student had before, for an undo), and marks itself done. An
+undo's chunks restore what the undone request replaced instead (``regeneration.undo``). A
+chunk already done is skipped, so a task delivered again changes no student twice and
+finishes the rest. On PostgreSQL several lanes (threads, each with its own connection) claim
+chunks at once with SKIP LOCKED.
 
 Lanes share the work of every running request: each chunk a lane claims belongs to the
 running request with the fewest students left to change (``chunk_process_fairest``), so a
@@ -37,12 +39,25 @@ from people.models import Student
 
 from .models import RegenerationChunk, RegenerationOutcome, RegenerationRequest
 from .selectors import students_of_request
+from .undo import undo_chunk
 
 STAGE = StagingTable(
     "regeneration_stage",
     (("student_id", "bigint PRIMARY KEY"), ("token", "text NOT NULL"), ("login", "text")),
 )
 UNDECRYPTABLE_STUDENT = undecryptable_message(consequence="This student was not changed.")
+# (outcome column, student column): what a student had before a request, for its undo.
+PREVIOUS = (
+    ("previous_default_encrypted", "default_password_encrypted"),
+    ("previous_default_set_at", "default_password_set_at"),
+    ("previous_default_request_number", "default_request_number"),
+    ("previous_password", "password"),
+    ("previous_must_change", "must_change_password"),
+    ("previous_temporary_set_at", "temporary_password_set_at"),
+    ("previous_login_source", "login_source"),
+    ("previous_login_request_number", "login_request_number"),
+    ("previous_login_set_at", "login_set_at"),
+)
 
 
 # Planning -----------------------------------------------------------------------------------
@@ -229,7 +244,8 @@ def _fairest_chunks():
     )
     if settings.REGENERATION_HASH_AT_REQUEST_TIME:
         chunks = chunks.exclude(request__reset_current_passwords=True)
-    left = F("request__targeted_count") - F("request__processed_count") - F("request__failed_count")
+    done = F("request__processed_count") + F("request__failed_count") + F("request__skipped_count")
+    left = F("request__targeted_count") - done
     return chunks.order_by(left.asc(), "request__queued_at", "request_id", "index")
 
 
@@ -244,7 +260,7 @@ def chunks_claimable(*, request_id: int) -> bool:
 
 def chunk_process_next(*, request_id: int) -> bool:
     """Claim the first pending chunk of this request that no other worker holds and process
-    it; False when no chunk is left to claim."""
+    it; False when no chunk is left to claim, or the request no longer runs."""
     with transaction.atomic():
         chunk = (
             RegenerationChunk.objects.select_for_update(skip_locked=True, of=("self",))
@@ -254,8 +270,7 @@ def chunk_process_next(*, request_id: int) -> bool:
         )
         if chunk is None:
             return False
-        _process_locked_chunk(chunk)
-        return True
+        return _process_locked_chunk(chunk)
 
 
 def chunk_process(*, chunk_id: int) -> bool:
@@ -266,14 +281,36 @@ def chunk_process(*, chunk_id: int) -> bool:
         )
         if chunk is None or chunk.status == RegenerationChunk.Status.DONE:
             return False
-        _process_locked_chunk(chunk)
-        return True
+        return _process_locked_chunk(chunk)
 
 
-def _process_locked_chunk(chunk: RegenerationChunk) -> None:
+def _process_locked_chunk(chunk: RegenerationChunk) -> bool:
+    """Do the chunk's work and mark it done; False, doing nothing, once the request is no
+    longer running (cancelled: no chunk starts after that)."""
     request = RegenerationRequest.objects.get(pk=chunk.request_id)
     if request.status != RegenerationRequest.Status.RUNNING:
-        return
+        return False
+    now = timezone.now()
+    if request.is_undo:
+        changed, failed, skipped = undo_chunk(request, chunk, now=now)
+    else:
+        changed, failed = _regenerate_chunk(request, chunk, now=now)
+        skipped = 0
+    RegenerationChunk.objects.filter(pk=chunk.pk).update(
+        status=RegenerationChunk.Status.DONE, finished_at=now
+    )
+    RegenerationRequest.objects.filter(pk=request.pk).update(
+        processed_count=F("processed_count") + changed,
+        failed_count=F("failed_count") + failed,
+        skipped_count=F("skipped_count") + skipped,
+        heartbeat_at=now,
+    )
+    return True
+
+
+def _regenerate_chunk(request: RegenerationRequest, chunk: RegenerationChunk, *, now):
+    """New defaults (and with reset, login credentials) for the chunk's students; returns
+    (changed, failed)."""
     rows = list(
         students_of_request(request)
         .filter(id__gte=chunk.first_student_id, id__lte=chunk.last_student_id)
@@ -282,7 +319,6 @@ def _process_locked_chunk(chunk: RegenerationChunk) -> None:
         .values_list("id", "grade", "default_password_encrypted")
     )
     staged, failures = _new_credentials(rows, request=request)
-    now = timezone.now()
     _write_staged(staged, request=request, chunk=chunk, now=now)
     if failures:
         RegenerationOutcome.objects.bulk_create(
@@ -295,20 +331,13 @@ def _process_locked_chunk(chunk: RegenerationChunk) -> None:
             )
             for student_id in failures
         )
-    RegenerationChunk.objects.filter(pk=chunk.pk).update(
-        status=RegenerationChunk.Status.DONE, finished_at=now
-    )
-    RegenerationRequest.objects.filter(pk=request.pk).update(
-        processed_count=F("processed_count") + len(staged),
-        failed_count=F("failed_count") + len(failures),
-        heartbeat_at=now,
-    )
+    return len(staged), len(failures)
 
 
 # The credential pipeline --------------------------------------------------------------------
 
 
-@sensitive_variables("decrypted", "readable", "previous")
+@sensitive_variables()
 def _new_credentials(
     rows, *, request: RegenerationRequest
 ) -> tuple[list[tuple[int, str, str | None]], list[int]]:
@@ -377,17 +406,30 @@ def _write_staged(
                 "login_set_at = %s",
             ]
             params += [must_change, at, Student.LoginSource.REQUEST, request.pk, at]
+        # The outcome keeps the default it set (encrypted) for the request's handouts, and
+        # what the student had before (as it was kept) for an undo: written first, from the
+        # students' rows as they still are.
+        previous = ", ".join(f"st.{column}" for _, column in PREVIOUS)
+        cursor.execute(
+            f"INSERT INTO {outcome_table} "
+            "(request_id, student_id, status, password_reset, must_change_set, error, "
+            f"processed_at, default_password_encrypted, {', '.join(f for f, _ in PREVIOUS)}) "
+            f"SELECT %s, s.student_id, %s, %s, %s, '', %s, s.token, {previous} "
+            f"FROM {STAGE.name} s JOIN {student_table} st ON st.id = s.student_id "
+            "WHERE st.id BETWEEN %s AND %s",
+            [
+                request.pk,
+                RegenerationOutcome.Status.CHANGED,
+                reset,
+                must_change,
+                at,
+                chunk.first_student_id,
+                chunk.last_student_id,
+            ],
+        )
         cursor.execute(
             f"UPDATE {student_table} SET {', '.join(assignments)} "
             f"FROM {STAGE.name} s WHERE {student_table}.id = s.student_id "
             f"AND {student_table}.id BETWEEN %s AND %s",
             [*params, chunk.first_student_id, chunk.last_student_id],
-        )
-        # The outcome keeps the default it set (encrypted) for the request's handouts.
-        cursor.execute(
-            f"INSERT INTO {outcome_table} "
-            "(request_id, student_id, status, password_reset, must_change_set, error, "
-            "processed_at, default_password_encrypted) "
-            f"SELECT %s, s.student_id, %s, %s, %s, '', %s, s.token FROM {STAGE.name} s",
-            [request.pk, RegenerationOutcome.Status.CHANGED, reset, must_change, at],
         )

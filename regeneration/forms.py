@@ -1,5 +1,6 @@
-"""The *Regenerate Student Default Passwords* form: every rule of the design, with an error
-next to its field that names each offending value and says why."""
+"""The three regeneration forms (by PSU, campuses and grades; one student; a file of UIDs):
+every rule of the design, with an error next to its field that names each offending value
+and says why."""
 
 from __future__ import annotations
 
@@ -7,18 +8,36 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from people.codes import CAMPUS_CODE, PSU_CODE
-from people.models import ALLOWED_GRADES, PSU, Campus
+from people.codes import CAMPUS_CODE, PSU_CODE, STUDENT_NUMBER
+from people.models import ALLOWED_GRADES, PSU, Campus, Student
+
+from .models import RegenerationRequest
+from .uid_file import UIDFileError, uid_file_check, uid_file_read
 
 ALLOWED_GRADES_TEXT = ", ".join(ALLOWED_GRADES)
 SHOWN_VALUE_LENGTH = 24
 SHOWN_VALUES = 20
 
 
-def split_list(raw: str) -> list[str]:
-    """Comma-separated values, trimmed, empty entries dropped, duplicates collapsed (first
-    place kept), in time linear in the input."""
-    return list(dict.fromkeys(value for item in raw.split(",") if (value := item.strip())))
+# Characters a list field may hold: room for its values, commas and generous spaces, so the
+# length is refused (linear, before anything is parsed) long before the parse could cost.
+CHARACTERS_PER_CAMPUS_CODE = 10
+GRADE_LEVELS_MAX_LENGTH = 500
+
+
+def split_list(raw: str, *, normalise=str.strip) -> list[str]:
+    """Comma-separated values, each trimmed and normalised, empty entries dropped, duplicates
+    (after normalising) collapsed, first place kept: in time linear in the input, since a
+    dict, not a list, remembers what was seen."""
+    return list(dict.fromkeys(value for item in raw.split(",") if (value := normalise(item))))
+
+
+def refuse_if_too_long(label: str, value: str, limit: int, hint: str) -> None:
+    if len(value) > limit:
+        raise ValidationError(
+            f"{label} can be at most {limit:,} characters; this has {len(value):,}. {hint}",
+            code="too_long",
+        )
 
 
 def shown(value: str) -> str:
@@ -37,27 +56,14 @@ def shown_list(values: list[str]) -> str:
     return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-class RegenerationRequestForm(forms.Form):
+class RequestOptionsForm(forms.Form):
+    """What every regeneration request asks: the PSU, the two options and the comments."""
+
+    selection = RegenerationRequest.Selection.FILTERS
     psu_code = forms.CharField(
         label="PSU Code",
         help_text="Required. The 3-character code of a PSU you administer, such as 920 "
         "(charter PSUs carry a letter, such as 32B).",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-    campus_codes = forms.CharField(
-        label="Campus Codes",
-        required=False,
-        help_text="Optional. A comma-separated list of six-character school codes that belong "
-        "to the PSU above. Leave empty for every campus of the PSU.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-    grade_levels = forms.CharField(
-        label="Grade Levels",
-        required=False,
-        max_length=500,
-        help_text="Optional. A comma-separated list of grade levels to target, each one of "
-        f"{ALLOWED_GRADES_TEXT}. If any value is not in this list, nothing is requested. "
-        "Leave empty for every grade.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     reset_current_passwords = forms.BooleanField(
@@ -100,33 +106,6 @@ class RegenerationRequestForm(forms.Form):
             )
         return PSU.objects.get(code=code)
 
-    def clean_campus_codes(self) -> list[str]:
-        codes = [code.upper() for code in split_list(self.cleaned_data["campus_codes"])]
-        limit = settings.REGENERATION_MAX_CAMPUS_CODES
-        if len(codes) > limit:
-            raise ValidationError(
-                f"Enter at most {limit} campus codes; this list has {len(codes):,}. "
-                "Leave the field empty to target every campus of the PSU.",
-                code="campus_too_many",
-            )
-        return codes
-
-    def clean_grade_levels(self) -> list[str]:
-        grades = split_list(self.cleaned_data["grade_levels"])
-        rejected = [grade for grade in grades if grade not in ALLOWED_GRADES]
-        if rejected:
-            verb = (
-                "is not an allowed grade level"
-                if len(rejected) == 1
-                else ("are not allowed grade levels")
-            )
-            raise ValidationError(
-                f"{shown_list(rejected)} {verb}, so nothing was requested. "
-                f"Allowed grade levels: {ALLOWED_GRADES_TEXT}.",
-                code="grade_not_allowed",
-            )
-        return [grade for grade in ALLOWED_GRADES if grade in grades]
-
     def clean_comments(self) -> str:
         comments = self.cleaned_data["comments"]
         limit = settings.REGENERATION_MAX_COMMENT_LENGTH
@@ -137,6 +116,95 @@ class RegenerationRequestForm(forms.Form):
                 code="comments_too_long",
             )
         return comments
+
+    def request_values(self) -> dict:
+        """The cleaned values in the form a draft and a request store them."""
+        data = self.cleaned_data
+        return {
+            "selection": self.selection,
+            "psu_code": data["psu_code"].code,
+            "reset_current_passwords": data["reset_current_passwords"],
+            "force_password_change": data["force_password_change"],
+            "comments": data["comments"],
+        }
+
+
+class RegenerationRequestForm(RequestOptionsForm):
+    """*Regenerate Student Default Passwords*: a PSU's students, narrowed by campus and grade."""
+
+    campus_codes = forms.CharField(
+        label="Campus Codes",
+        required=False,
+        help_text="Optional. A comma-separated list of six-character school codes that belong "
+        "to the PSU above. Leave empty for every campus of the PSU.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    grade_levels = forms.CharField(
+        label="Grade Levels",
+        required=False,
+        help_text="Optional. A comma-separated list of grade levels to target, each one of "
+        f"{ALLOWED_GRADES_TEXT}. If any value is not in this list, nothing is requested. "
+        "Leave empty for every grade.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    field_order = [
+        "psu_code",
+        "campus_codes",
+        "grade_levels",
+        "reset_current_passwords",
+        "force_password_change",
+        "comments",
+    ]
+
+    def clean_campus_codes(self) -> list[str]:
+        raw = self.cleaned_data["campus_codes"]
+        limit = settings.REGENERATION_MAX_CAMPUS_CODES
+        refuse_if_too_long(
+            "Campus Codes",
+            raw,
+            limit * CHARACTERS_PER_CAMPUS_CODE,
+            f"That is room for {limit} campus codes; leave the field empty to target every "
+            "campus of the PSU.",
+        )
+        codes = split_list(raw, normalise=lambda item: item.strip().upper())
+        if len(codes) > limit:
+            raise ValidationError(
+                f"Enter at most {limit} campus codes; this list has {len(codes):,}. "
+                "Leave the field empty to target every campus of the PSU.",
+                code="campus_too_many",
+            )
+        return codes
+
+    def clean_grade_levels(self) -> list[str]:
+        raw = self.cleaned_data["grade_levels"]
+        refuse_if_too_long(
+            "Grade Levels",
+            raw,
+            GRADE_LEVELS_MAX_LENGTH,
+            f"There are {len(ALLOWED_GRADES)} grade levels: {ALLOWED_GRADES_TEXT}; leave the "
+            "field empty for every grade.",
+        )
+        grades = split_list(raw)
+        rejected = [grade for grade in grades if grade not in ALLOWED_GRADES]
+        if rejected:
+            verb = (
+                "is not an allowed grade level"
+                if len(rejected) == 1
+                else ("are not allowed grade levels")
+            )
+            kindergarten = [grade for grade in rejected if grade.upper() in ("K", "KG")]
+            hint = (
+                f" Kindergarten is grade level 0: enter 0 for {shown_list(kindergarten)}."
+                if kindergarten
+                else ""
+            )
+            raise ValidationError(
+                f"{shown_list(rejected)} {verb}, so nothing was requested.{hint} "
+                f"Allowed grade levels: {ALLOWED_GRADES_TEXT}.",
+                code="grade_not_allowed",
+            )
+        chosen = set(grades)
+        return [grade for grade in ALLOWED_GRADES if grade in chosen]
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -170,13 +238,131 @@ class RegenerationRequestForm(forms.Form):
         return errors
 
     def request_values(self) -> dict:
-        """The cleaned values in the form a draft and a request store them."""
         data = self.cleaned_data
         return {
-            "psu_code": data["psu_code"].code,
+            **super().request_values(),
             "campus_codes": data["campus_codes"],
             "grade_levels": data["grade_levels"],
-            "reset_current_passwords": data["reset_current_passwords"],
-            "force_password_change": data["force_password_change"],
-            "comments": data["comments"],
+        }
+
+
+class SingleStudentForm(RequestOptionsForm):
+    """*Regenerate Student Default Password (Single User)*: one student, by UID."""
+
+    selection = RegenerationRequest.Selection.STUDENT
+    student_uid = forms.CharField(
+        label="Student UID",
+        max_length=40,
+        help_text="Required. The student's number, up to 10 digits, as People shows it.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "numeric"}
+        ),
+    )
+    field_order = [
+        "psu_code",
+        "student_uid",
+        "reset_current_passwords",
+        "force_password_change",
+        "comments",
+    ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        psu, uid = cleaned.get("psu_code"), cleaned.get("student_uid", "").strip()
+        if psu is None or "student_uid" in self.errors:
+            return cleaned
+        problem = _uid_problem(uid, psu)
+        if problem:
+            self.add_error("student_uid", problem)
+        else:
+            self.student = Student.objects.select_related("campus").get(student_number=uid, psu=psu)
+        return cleaned
+
+    def request_values(self) -> dict:
+        return {**super().request_values(), "student_id": self.student.pk}
+
+
+def _uid_problem(uid: str, psu: PSU) -> ValidationError | None:
+    if not STUDENT_NUMBER.matches(uid):
+        return ValidationError(
+            f"{shown(uid)} is not a Student UID: a UID is up to 10 digits.", code="uid_malformed"
+        )
+    student = Student.objects.filter(student_number=uid).values_list("psu_id", "is_active")
+    found = student.first()
+    if found is None:
+        return ValidationError(f"No student has the UID {shown(uid)}.", code="uid_unknown")
+    if found[0] != psu.pk:
+        return ValidationError(
+            f"The student {shown(uid)} is not a student of PSU {psu.code}.", code="uid_foreign"
+        )
+    if not found[1]:
+        return ValidationError(
+            f"The student {shown(uid)} is inactive, so their password is not regenerated.",
+            code="uid_inactive",
+        )
+    return None
+
+
+class UIDFileForm(RequestOptionsForm):
+    """*Regenerate Student Default Passwords (File Upload)*: the students of a file of UIDs.
+    Every bad line is named before anything is queued."""
+
+    selection = RegenerationRequest.Selection.LIST
+    uid_file = forms.FileField(
+        label="UID File",
+        help_text="Required. A text file, one Student UID per line, no header.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".txt,.csv,text/plain"}),
+    )
+    field_order = [
+        "psu_code",
+        "uid_file",
+        "reset_current_passwords",
+        "force_password_change",
+        "comments",
+    ]
+    BAD_LINES_SHOWN = 1000
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        psu, upload = cleaned.get("psu_code"), cleaned.get("uid_file")
+        if psu is None or upload is None:
+            return cleaned
+        try:
+            values = uid_file_read(upload)
+        except UIDFileError as exc:
+            self.add_error("uid_file", ValidationError(str(exc), code="uid_file_unreadable"))
+            return cleaned
+        self.check = uid_file_check(values, psu=psu)
+        if self.check.bad_lines:
+            self.add_error("uid_file", self._bad_lines_errors())
+        return cleaned
+
+    def _bad_lines_errors(self) -> list[ValidationError]:
+        bad = self.check.bad_lines
+        count = len(bad)
+        errors = [
+            ValidationError(
+                f"{count:,} line{'s' if count != 1 else ''} of the file cannot be used, so "
+                "nothing was requested. Correct them and upload the file again:",
+                code="uid_file_bad_lines",
+            )
+        ]
+        errors += [
+            ValidationError(str(line), code="uid_bad_line") for line in bad[: self.BAD_LINES_SHOWN]
+        ]
+        if count > self.BAD_LINES_SHOWN:
+            errors.append(
+                ValidationError(
+                    f"… and {count - self.BAD_LINES_SHOWN:,} more bad lines after line "
+                    f"{bad[self.BAD_LINES_SHOWN - 1].line:,}.",
+                    code="uid_bad_lines_more",
+                )
+            )
+        return errors
+
+    def request_values(self) -> dict:
+        return {
+            **super().request_values(),
+            "uid_file_name": self.cleaned_data["uid_file"].name,
+            "duplicates": self.check.duplicates,
         }

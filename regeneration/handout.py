@@ -12,11 +12,10 @@ from collections import Counter
 from collections.abc import Iterator
 from itertools import groupby
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,12 +29,13 @@ from credentials.crypto import (
     undecryptable_count,
     undecryptable_message,
 )
+from ncedcloud.client_address import client_address
 from ncedcloud.csv_export import csv_download
 from ncedcloud.links import portal_url
 from people.models import DefaultPasswordDisclosure, Grade
 from people.permissions import lea_admin_required
 from people.services import default_password_disclosure_record
-from people.sign_in import STATE_FIELDS, Reason, password_signs_in, when
+from people.sign_in import STATE_FIELDS, Reason, SignIn, password_signs_in, when
 
 from .models import RegenerationOutcome, RegenerationRequest
 from .selectors import handout_campuses, handout_outcomes, requests_visible_to
@@ -89,6 +89,7 @@ LEFT_OUT = {
     Reason.OWN_PASSWORD: "they chose their own password",
     Reason.EXPIRED: "the password expired unused",
     Reason.INACTIVE: "the account is inactive",
+    Reason.UNDONE: "the request was undone for them",
 }
 
 
@@ -124,13 +125,22 @@ class HandoutRow:
         ]
 
 
-@sensitive_variables("passwords")
+@sensitive_variables()
 def handout_rows(outcomes: QuerySet[RegenerationOutcome], regeneration) -> Iterator[HandoutRow]:
     """The handout's students in order, read ``DECRYPT_BATCH`` at a time with their passwords
     decrypted in a batch: memory stays flat however large the request."""
+    undo = undo_of(regeneration)
+    if undo is not None:
+        restored = RegenerationOutcome.objects.filter(
+            request=undo,
+            status=RegenerationOutcome.Status.CHANGED,
+            student_id=OuterRef("student_id"),
+        )
+        outcomes = outcomes.annotate(undone=Exists(restored))
     columns = outcomes.values_list(
         "default_password_encrypted",
         "processed_at",
+        "undone" if undo is not None else "status",
         *(f"student__{field}" for field in STUDENT_FIELDS),
     )
     now = timezone.now()
@@ -138,29 +148,48 @@ def handout_rows(outcomes: QuerySet[RegenerationOutcome], regeneration) -> Itera
     for values in columns.iterator(chunk_size=DECRYPT_BATCH):
         batch.append(values)
         if len(batch) == DECRYPT_BATCH:
-            yield from _batch_rows(batch, regeneration, now)
+            yield from _batch_rows(batch, regeneration, undo, now)
             batch = []
-    yield from _batch_rows(batch, regeneration, now)
+    yield from _batch_rows(batch, regeneration, undo, now)
 
 
-@sensitive_variables("passwords")
-def _batch_rows(batch: list[tuple], regeneration, now) -> Iterator[HandoutRow]:
+def undo_of(regeneration: RegenerationRequest) -> RegenerationRequest | None:
+    """The undo that gave the request's students back what they had, if one ran."""
+    return regeneration.undos.filter(
+        status__in=[
+            RegenerationRequest.Status.COMPLETED,
+            RegenerationRequest.Status.COMPLETED_WITH_ERRORS,
+            RegenerationRequest.Status.CANCELLED,
+        ]
+    ).first()
+
+
+@sensitive_variables()
+def _batch_rows(batch: list[tuple], regeneration, undo, now) -> Iterator[HandoutRow]:
     passwords = iter(decrypt_default_passwords([values[0] for values in batch if values[0]]))
-    for token, processed_at, *student in batch:
+    for token, processed_at, undone, *student in batch:
         row = HandoutRow(tuple(student), processed_at, next(passwords) if token else None)
         row.sign_in = password_signs_in(
             row, generation=regeneration.pk, made_at=processed_at, now=now
         )
+        if undone is True:
+            row.sign_in = SignIn(
+                Reason.UNDONE,
+                f"Undone by request #{undo.pk} on {when(undo.finished_at)}: the student has "
+                "what they had before this request back.",
+            )
         yield row
 
 
 def handout_state(regeneration: RegenerationRequest, user) -> str:
     """Which part of the request page's *Hand out the new passwords* section applies to
-    ``user`` now: ``requester_only``, ``pending``, ``failed``, ``nothing``, ``removed`` or
-    ``ready``. The page renders it, and its script switches to the state the progress JSON
-    reports."""
+    ``user`` now: ``requester_only``, ``pending``, ``failed``, ``nothing``, ``removed``,
+    ``undo`` or ``ready``. The page renders it, and its script switches to the state the
+    progress JSON reports."""
     if regeneration.requester_id != user.pk:
         return "requester_only"
+    if regeneration.is_undo:
+        return "undo"
     if regeneration.passwords_can_be_handed_out:
         if regeneration.handout_removed_at is not None:
             return "removed"
@@ -212,7 +241,7 @@ def _undecryptable_refusal(
         request,
         "regeneration/handout_error.html",
         {"regeneration": regeneration, "message": message},
-        status=500,
+        status=503,
     )
 
 
@@ -224,12 +253,13 @@ def _record(request: HttpRequest, regeneration, *, kind: str, count: int, scope:
         request_number=regeneration.pk,
         student_count=count,
         scope=scope,
-        ip=get_client_ip_address(request),
+        ip=client_address(request),
     )
 
 
 @lea_admin_required
 @require_GET
+@sensitive_variables()
 def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
     regeneration = _requested_by_user(request, pk)
     refused = _refusal(request, regeneration)
@@ -254,6 +284,7 @@ def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @lea_admin_required
 @require_GET
 @never_cache
+@sensitive_variables()
 def handout_cards(request: HttpRequest, pk: int) -> HttpResponse:
     """Printable cards of the students whose password from this request signs in, one group
     per campus and grade, each on its own sheet (or 30 to an Avery 5160 label sheet with
@@ -314,6 +345,7 @@ def _scope(campus_code: str, grade: str) -> str:
     return "All students the request changed"
 
 
+@sensitive_variables()
 def _card_groups(rows: list[HandoutRow]) -> list[dict]:
     groups = []
     for (code, name, grade), members in groupby(

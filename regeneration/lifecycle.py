@@ -18,18 +18,26 @@ from functools import partial
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from credentials.crypto import DefaultPasswordDecryptionError, decrypt_default_password
 from ncedcloud.celery import app as celery_app
+from ncedcloud.staging import StagingTable
 from people.models import PSU
 
 from . import engine
 from .emails import request_notify
-from .models import RegenerationChunk, RegenerationOutcome, RegenerationRequest
+from .models import (
+    RegenerationChunk,
+    RegenerationOutcome,
+    RegenerationRequest,
+    RequestedStudent,
+    UIDListDraft,
+)
 from .selectors import request_confirmed_with, students_matching, students_of_request
+from .undo import undo_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +51,9 @@ RUN_CHUNK_TASK = "regeneration.run_chunk"
 # Requests a lane starts before its next chunk, at most: planning is a read of the request's
 # student ids, and the lane's own chunk should not wait long behind a burst of confirms.
 START_AT_ONCE = 20
+REQUESTED_STAGE = StagingTable(
+    "regeneration_requested_stage", (("request_id", "bigint"), ("student_id", "bigint"))
+)
 
 
 class RunState(enum.Enum):
@@ -68,45 +79,169 @@ class RequestAlreadyConfirmed(RequestNotConfirmable):
         super().__init__(f"Request #{request.pk} was already confirmed; nothing new was queued.")
 
 
+class RequestCountNotTyped(RequestNotConfirmable):
+    """A large request is confirmed only with its number of students typed."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        super().__init__(
+            f"This request changes {count:,} students: type {count} in the box to confirm it."
+        )
+
+
+class RequestNotCancellable(Exception):
+    pass
+
+
+class RequestNotUndoable(RequestNotConfirmable):
+    pass
+
+
 # Recording and dispatching ----------------------------------------------------------------
 
 
 def regeneration_request_create(
-    *, requester, values: dict, confirmation_key: uuid.UUID, portal_url: str = ""
+    *,
+    requester,
+    values: dict,
+    confirmation_key: uuid.UUID,
+    portal_url: str = "",
+    student_ids: list[int] | None = None,
+    typed_count: int | None = None,
 ) -> RegenerationRequest:
     """Record a confirmed request as queued and dispatch it once the row is committed.
 
-    The confirmation key makes this idempotent: a second confirm of the same draft (double
-    click, back button, resubmit) raises ``RequestAlreadyConfirmed`` with the request already
-    made, also when two confirms race (the key is unique). A request matching nobody raises
-    ``RequestMatchesNobody``. ``portal_url`` is where the requester reached the portal: the
-    links of the request's email and cards."""
+    ``values`` are the form's (``selection`` says how it chose its students: by filters, or
+    one student or a file of UIDs, whose ``student_ids`` are given). The confirmation key
+    makes this idempotent: a second confirm of the same draft (double click, back button,
+    resubmit) raises ``RequestAlreadyConfirmed`` with the request already made, also when two
+    confirms race (the key is unique). A request matching nobody raises
+    ``RequestMatchesNobody``; one of more than REGENERATION_CONFIRM_TYPING_THRESHOLD students
+    needs its count typed (``RequestCountNotTyped``). ``portal_url`` is where the requester
+    reached the portal: the links of the request's email and cards."""
     _refuse_if_confirmed(confirmation_key)
     psu = PSU.objects.get(code=values["psu_code"])
-    matching = students_matching(
-        psu=psu, campus_codes=values["campus_codes"], grade_levels=values["grade_levels"]
-    )
-    if not matching.exists():
-        raise RequestMatchesNobody()
+    selection = values.get("selection", RegenerationRequest.Selection.FILTERS)
+    count = _target_count(psu, values, student_ids)
+    _refuse_unconfirmable(count, typed_count)
     try:
         with transaction.atomic():
             request = RegenerationRequest.objects.create(
                 requester=requester,
                 psu=psu,
-                campus_codes=values["campus_codes"],
-                grade_levels=values["grade_levels"],
+                selection=selection,
+                campus_codes=values.get("campus_codes", []),
+                grade_levels=values.get("grade_levels", []),
+                uid_file_name=values.get("uid_file_name", "")[:200],
                 reset_current_passwords=values["reset_current_passwords"],
                 force_password_change=values["force_password_change"],
                 comments=values["comments"],
                 confirmation_key=confirmation_key,
                 portal_url=portal_url,
             )
+            if student_ids is not None:
+                _students_record(request, student_ids)
             transaction.on_commit(partial(request_dispatch, request_id=request.pk))
     except IntegrityError:
         _refuse_if_confirmed(confirmation_key)  # the other confirm won the race
         raise
     logger.info("Request %s queued by %s for PSU %s", request.pk, requester.username, psu.code)
     return request
+
+
+def _target_count(psu: PSU, values: dict, student_ids: list[int] | None) -> int:
+    if student_ids is not None:
+        return len(student_ids)
+    return students_matching(
+        psu=psu, campus_codes=values["campus_codes"], grade_levels=values["grade_levels"]
+    ).count()
+
+
+def _refuse_unconfirmable(count: int, typed_count: int | None) -> None:
+    if not count:
+        raise RequestMatchesNobody()
+    if count > settings.REGENERATION_CONFIRM_TYPING_THRESHOLD and typed_count != count:
+        raise RequestCountNotTyped(count)
+
+
+def _students_record(request: RegenerationRequest, student_ids: list[int]) -> None:
+    """The request's students, chosen by UID (a set-based write: a file holds a district)."""
+    rows = [(request.pk, student_id) for student_id in student_ids]
+    table = RequestedStudent._meta.db_table
+    with connection.cursor() as cursor:
+        REQUESTED_STAGE.fill(cursor, rows)
+        cursor.execute(
+            f"INSERT INTO {table} (request_id, student_id) "
+            f"SELECT request_id, student_id FROM {REQUESTED_STAGE.name}"
+        )
+
+
+def undo_request_create(
+    *, requester, undone: RegenerationRequest, confirmation_key: uuid.UUID, portal_url: str = ""
+) -> RegenerationRequest:
+    """Record the undo of ``undone`` ("Undo of #N") as a request of its own, queued and
+    dispatched like any other; raises ``RequestNotUndoable`` with the reason when it cannot
+    be undone (``undo.undo_refusal``)."""
+    _refuse_if_confirmed(confirmation_key)
+    with transaction.atomic():
+        locked = RegenerationRequest.objects.select_for_update().get(pk=undone.pk)
+        refusal = undo_refusal(locked, requester)
+        if refusal:
+            raise RequestNotUndoable(refusal)
+        request = RegenerationRequest.objects.create(
+            requester=requester,
+            psu_id=locked.psu_id,
+            selection=RegenerationRequest.Selection.UNDO,
+            undo_of=locked,
+            reset_current_passwords=locked.reset_current_passwords,
+            force_password_change=locked.force_password_change,
+            comments=f"Undo of request #{locked.pk}",
+            confirmation_key=confirmation_key,
+            portal_url=portal_url,
+        )
+        transaction.on_commit(partial(request_dispatch, request_id=request.pk))
+    logger.info("Request %s (undo of %s) queued by %s", request.pk, locked.pk, requester.username)
+    return request
+
+
+def request_cancel(*, request_id: int, by) -> RegenerationRequest:
+    """Cancel a queued or running request: no chunk starts after this (each chunk reads the
+    status when it starts; a chunk in flight commits whole or rolls back whole, as always);
+    the students it changed keep what it gave them, and its handouts work for them. Raises
+    ``RequestNotCancellable``."""
+    with transaction.atomic():
+        request = RegenerationRequest.objects.select_for_update().get(pk=request_id)
+        if request.status not in (Status.QUEUED, Status.RUNNING):
+            raise RequestNotCancellable(
+                f"Request #{request.pk} is {request.get_status_display().lower()}: only a "
+                "queued or running request can be cancelled."
+            )
+        request.status = Status.CANCELLED
+        request.finished_at = timezone.now()
+        request.cancelled_by = by
+        request.save(update_fields=["status", "finished_at", "cancelled_by"])
+    _chunks_in_flight_wait(request_id)
+    request.refresh_from_db()
+    with transaction.atomic():
+        _after_finish(request)
+    logger.info("Request %s cancelled by %s", request_id, by.username)
+    return request
+
+
+def _chunks_in_flight_wait(request_id: int, *, timeout: float = 60) -> None:
+    """Until no chunk of the request is in flight (a chunk holds its row's lock until it
+    commits), so that the counts the page and the email give are final. It never waits on a
+    lock: it looks at which rows are locked, and looks again."""
+    deadline = time.monotonic() + timeout
+    pending = RegenerationChunk.objects.filter(
+        request_id=request_id, status=RegenerationChunk.Status.PENDING
+    )
+    while time.monotonic() < deadline:
+        with transaction.atomic():
+            free = len(pending.select_for_update(skip_locked=True).values_list("pk", flat=True))
+            if free == pending.count():
+                return
+        time.sleep(0.05)
 
 
 def _refuse_if_confirmed(confirmation_key: uuid.UUID) -> None:
@@ -177,6 +312,36 @@ def psu_dispatch_next(*, psu_id: int) -> None:
     )
     if following is not None:
         request_dispatch(request_id=following)
+
+
+def kept_credentials_expire(*, now=None) -> None:
+    """The hourly clean-up: the passwords kept for handouts, the previous credentials kept
+    for undos, and UID-file drafts nobody confirmed."""
+    now = now or timezone.now()
+    handouts_expire(now=now)
+    undo_data_expire(now=now)
+    UIDListDraft.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
+
+
+def undo_data_expire(*, now=None) -> int:
+    """Remove the previous credentials kept for the undo of requests that finished more than
+    REGENERATION_UNDO_DAYS ago; returns how many requests were emptied."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.REGENERATION_UNDO_DAYS)
+    due = RegenerationRequest.objects.filter(
+        status__in=RegenerationRequest.FINISHED_STATUSES,
+        finished_at__lt=cutoff,
+        undo_data_removed_at__isnull=True,
+    ).values_list("pk", flat=True)
+    emptied = 0
+    for request_id in due:
+        with transaction.atomic():
+            RegenerationOutcome.objects.filter(request_id=request_id).exclude(
+                previous_default_encrypted="", previous_password=""
+            ).update(previous_default_encrypted="", previous_password="", previous_must_change=None)
+            RegenerationRequest.objects.filter(pk=request_id).update(undo_data_removed_at=now)
+        emptied += 1
+    return emptied
 
 
 def handouts_expire(*, now=None) -> int:

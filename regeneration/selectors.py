@@ -11,7 +11,12 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from people.models import ALLOWED_GRADES, PSU, Campus, CredentialEvent, Student
 from people.sign_in import signs_in_condition
 
-from .models import RegenerationChunk, RegenerationOutcome, RegenerationRequest
+from .models import (
+    RegenerationChunk,
+    RegenerationOutcome,
+    RegenerationRequest,
+    RequestedStudent,
+)
 
 
 def students_matching(
@@ -29,9 +34,29 @@ def students_matching(
 
 
 def students_of_request(request: RegenerationRequest) -> QuerySet[Student]:
-    return students_matching(
-        psu=request.psu_id, campus_codes=request.campus_codes, grade_levels=request.grade_levels
-    )
+    """The students the request targets, as it chose them: by filters, by UID (one student
+    or a file), or, for an undo, those the undone request changed. Students of another PSU
+    never: a student who moved since is left alone."""
+    Selection = RegenerationRequest.Selection
+    if request.selection == Selection.FILTERS:
+        return students_matching(
+            psu=request.psu_id,
+            campus_codes=request.campus_codes,
+            grade_levels=request.grade_levels,
+        )
+    if request.selection == Selection.UNDO:
+        changed = RegenerationOutcome.objects.filter(
+            request_id=request.undo_of_id, status=RegenerationOutcome.Status.CHANGED
+        )
+        return Student.objects.filter(psu_id=request.psu_id, id__in=changed.values("student_id"))
+    chosen = RequestedStudent.objects.filter(request=request).values("student_id")
+    return Student.objects.filter(psu_id=request.psu_id, is_active=True, id__in=chosen)
+
+
+def students_by_ids(*, psu: PSU | int, student_ids: list[int]) -> QuerySet[Student]:
+    """Active students of the PSU among ``student_ids`` (a checked UID file's)."""
+    psu_id = psu if isinstance(psu, int) else psu.pk
+    return Student.objects.filter(psu_id=psu_id, is_active=True, id__in=student_ids)
 
 
 @dataclass
@@ -71,15 +96,27 @@ def match_counts(*, psu: PSU, campus_codes: list[str], grade_levels: list[str]) 
     ``student_selection_idx`` (psu, campus, grade; active students), so PostgreSQL answers
     from that index alone, already in group order, instead of reading every student row.
     """
-    grouped = (
-        students_matching(psu=psu, campus_codes=campus_codes, grade_levels=grade_levels)
-        .values("campus_id", "grade")
-        .annotate(n=Count("*"))
-        .order_by()
+    students = students_matching(psu=psu, campus_codes=campus_codes, grade_levels=grade_levels)
+    return counts_of([students])
+
+
+def counts_of_ids(student_ids: list[int], *, psu: PSU | int, batch: int = 5000) -> MatchCounts:
+    """``match_counts`` for a list of students (a UID file's), ``batch`` ids a query: a
+    district's list is more ids than a query may carry."""
+    return counts_of(
+        students_by_ids(psu=psu, student_ids=student_ids[start : start + batch])
+        for start in range(0, len(student_ids), batch)
     )
+
+
+def counts_of(querysets) -> MatchCounts:
+    """Students per campus and grade over one or more querysets of students."""
     per_campus: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in grouped:
-        per_campus[row["campus_id"]][row["grade"]] = row["n"]
+    for students in querysets:
+        grouped = students.values("campus_id", "grade").annotate(n=Count("*")).order_by()
+        for row in grouped:
+            counts = per_campus[row["campus_id"]]
+            counts[row["grade"]] = counts.get(row["grade"], 0) + row["n"]
     campuses = Campus.objects.filter(pk__in=per_campus).order_by("code")
     grades = [g for g in ALLOWED_GRADES if any(g in counts for counts in per_campus.values())]
     return MatchCounts(

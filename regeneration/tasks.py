@@ -37,6 +37,6 @@ def task_sweep() -> None:
     lifecycle.requests_sweep()
 
 
-@shared_task(name="regeneration.expire_handouts")
-def task_handouts_expire() -> None:
-    lifecycle.handouts_expire()
+@shared_task(name="regeneration.expire_kept_credentials")
+def task_kept_credentials_expire() -> None:
+    lifecycle.kept_credentials_expire()

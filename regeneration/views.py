@@ -5,46 +5,89 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ncedcloud.links import portal_url
 from people.permissions import lea_admin_required
 
+from .confirming import campus_choices, confirmation_of
 from .drafts import draft_discard, draft_form_data, draft_get, draft_save
-from .forms import RegenerationRequestForm
+from .forms import RegenerationRequestForm, SingleStudentForm, UIDFileForm
 from .handout import handout_state, removed_message
 from .lifecycle import (
     RequestAlreadyConfirmed,
-    RequestMatchesNobody,
+    RequestNotCancellable,
+    RequestNotConfirmable,
     regeneration_request_create,
+    request_cancel,
+    undo_request_create,
 )
 from .models import RegenerationRequest
 from .selectors import (
-    match_counts,
     request_confirmed_with,
     request_sign_in_count,
     request_signs_in_count,
     requests_visible_to,
 )
+from .undo import undo_deadline, undo_preview, undo_refusal
+
+FORMS = {
+    RegenerationRequest.Selection.FILTERS: (RegenerationRequestForm, "regeneration/new.html"),
+    RegenerationRequest.Selection.STUDENT: (SingleStudentForm, "regeneration/new_single.html"),
+    RegenerationRequest.Selection.LIST: (UIDFileForm, "regeneration/new_file.html"),
+}
+
+
+FORM_URLS = {
+    RegenerationRequest.Selection.FILTERS: "regeneration:new",
+    RegenerationRequest.Selection.STUDENT: "regeneration:new_single",
+    RegenerationRequest.Selection.LIST: "regeneration:new_file",
+}
+
+
+def _request_form(request: HttpRequest, selection: str) -> HttpResponse:
+    """The form of one kind of request; valid, it becomes a draft and goes to Confirm."""
+    form_class, template = FORMS[selection]
+    if request.method == "POST":
+        form = form_class(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            check = getattr(form, "check", None)
+            key = draft_save(
+                request, form.request_values(), student_ids=check.student_ids if check else None
+            )
+            return redirect("regeneration:confirm", key=key)
+    else:
+        form = form_class(user=request.user, initial=_initial(request))
+    context = {"form": form, "threshold": settings.REGENERATION_CONFIRM_TYPING_THRESHOLD}
+    if selection == RegenerationRequest.Selection.FILTERS:
+        context["psu_choices"] = campus_choices(request.user)
+    return render(request, template, context)
 
 
 @lea_admin_required
 @require_http_methods(["GET", "POST"])
 def regeneration_new(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        form = RegenerationRequestForm(request.POST, user=request.user)
-        if form.is_valid():
-            key = draft_save(request, form.request_values())
-            return redirect("regeneration:confirm", key=key)
-    else:
-        form = RegenerationRequestForm(user=request.user, initial=_initial(request))
-    return render(request, "regeneration/new.html", {"form": form})
+    return _request_form(request, RegenerationRequest.Selection.FILTERS)
+
+
+@lea_admin_required
+@require_http_methods(["GET", "POST"])
+def regeneration_new_single(request: HttpRequest) -> HttpResponse:
+    return _request_form(request, RegenerationRequest.Selection.STUDENT)
+
+
+@lea_admin_required
+@require_http_methods(["GET", "POST"])
+def regeneration_new_file(request: HttpRequest) -> HttpResponse:
+    return _request_form(request, RegenerationRequest.Selection.LIST)
 
 
 @lea_admin_required
@@ -53,40 +96,63 @@ def regeneration_confirm(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     values = draft_get(request, key)
     if values is None:
         return _no_draft(request, key)
-    form = RegenerationRequestForm(draft_form_data(values), user=request.user)
-    if not form.is_valid():  # e.g. the role or a campus changed since the form was filled in
-        messages.error(request, "The request is no longer valid; correct it and request again.")
-        return render(request, "regeneration/new.html", {"form": form}, status=200)
-    values = form.request_values()
-    counts = match_counts(
-        psu=form.cleaned_data["psu_code"],
-        campus_codes=values["campus_codes"],
-        grade_levels=values["grade_levels"],
-    )
+    confirmation = confirmation_of(request, key, values)
+    if confirmation is None:  # e.g. the role, a campus or the student changed since
+        return _no_longer_valid(request, values)
     if request.method == "POST":
         try:
             regeneration = regeneration_request_create(
                 requester=request.user,
-                values=values,
+                values=confirmation.values,
                 confirmation_key=key,
                 portal_url=portal_url(request),
+                student_ids=confirmation.student_ids,
+                typed_count=_typed_count(request),
             )
         except RequestAlreadyConfirmed as refused:
             draft_discard(request, key)
             messages.info(request, str(refused))
             return redirect(refused.request)
-        except RequestMatchesNobody as refused:
+        except RequestNotConfirmable as refused:
             messages.error(request, str(refused))
         else:
             draft_discard(request, key)
             # The request page shows the banner, with the request's live status in it.
-            request.session[CONFIRMED_SESSION_KEY] = [regeneration.pk, counts.total]
+            request.session[CONFIRMED_SESSION_KEY] = [regeneration.pk, confirmation.counts.total]
             return redirect(regeneration)
     return render(
         request,
         "regeneration/confirm.html",
-        {"values": values, "psu": form.cleaned_data["psu_code"], "counts": counts, "key": key},
+        {
+            "confirmation": confirmation,
+            "values": confirmation.values,
+            "psu": confirmation.psu,
+            "counts": confirmation.counts,
+            "key": key,
+            "typing_needed": confirmation.counts.total
+            > settings.REGENERATION_CONFIRM_TYPING_THRESHOLD,
+            "undo_days": settings.REGENERATION_UNDO_DAYS,
+        },
     )
+
+
+def _no_longer_valid(request: HttpRequest, values: dict) -> HttpResponse:
+    messages.error(request, "The request is no longer valid; correct it and request again.")
+    selection = values.get("selection", RegenerationRequest.Selection.FILTERS)
+    if selection != RegenerationRequest.Selection.FILTERS:
+        return redirect(FORM_URLS[selection])
+    form = RegenerationRequestForm(draft_form_data(values), user=request.user)
+    form.is_valid()  # shows what no longer holds, next to its field
+    return render(
+        request,
+        "regeneration/new.html",
+        {"form": form, "psu_choices": campus_choices(request.user)},
+    )
+
+
+def _typed_count(request: HttpRequest) -> int | None:
+    typed = request.POST.get("confirm_count", "").replace(",", "").strip()
+    return int(typed) if typed.isdigit() and len(typed) <= 9 else None
 
 
 def _no_draft(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
@@ -120,10 +186,86 @@ def regeneration_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "waiting": _waiting_note(regeneration),
             "handout": handout,
             "confirmed_count": _just_confirmed(request, regeneration),
+            "may_cancel": _may_cancel(regeneration, request.user),
+            "undo_refusal": undo_refusal(regeneration, request.user),
+            "undo_deadline": undo_deadline(regeneration),
             "sign_ins": _sign_ins(regeneration),
             "removed_message": removed_message(regeneration) if handout == "removed" else "",
         },
     )
+
+
+def _may_cancel(regeneration: RegenerationRequest, user) -> bool:
+    waiting = (RegenerationRequest.Status.QUEUED, RegenerationRequest.Status.RUNNING)
+    return regeneration.status in waiting and (
+        regeneration.requester_id == user.pk or user.is_superuser
+    )
+
+
+@lea_admin_required
+@require_POST
+def regeneration_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """*Cancel this request*: its requester stops it; what it changed stays changed."""
+    regeneration = get_object_or_404(requests_visible_to(request.user), pk=pk)
+    if regeneration.requester_id != request.user.pk and not request.user.is_superuser:
+        raise PermissionDenied("Only the administrator who made a request can cancel it.")
+    try:
+        regeneration = request_cancel(request_id=regeneration.pk, by=request.user)
+    except RequestNotCancellable as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request,
+            f"Request #{regeneration.pk} is cancelled: no further student will be changed.",
+        )
+    return redirect(regeneration)
+
+
+@lea_admin_required
+@require_http_methods(["GET", "POST"])
+def regeneration_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """*Undo this request*: a confirm page (who would get back what they had, who would be
+    left alone and why), then the undo, a request of its own."""
+    regeneration = get_object_or_404(requests_visible_to(request.user), pk=pk)
+    refusal = undo_refusal(regeneration, request.user)
+    if refusal and request.method == "GET":
+        messages.error(request, refusal)
+        return redirect(regeneration)
+    if request.method == "POST":
+        key = _confirmation_key(request)
+        try:
+            undo = undo_request_create(
+                requester=request.user,
+                undone=regeneration,
+                confirmation_key=key,
+                portal_url=portal_url(request),
+            )
+        except RequestAlreadyConfirmed as refused:
+            messages.info(request, str(refused))
+            return redirect(refused.request)
+        except RequestNotConfirmable as refused:
+            messages.error(request, str(refused))
+            return redirect(regeneration)
+        request.session[CONFIRMED_SESSION_KEY] = [undo.pk, regeneration.processed_count]
+        return redirect(undo)
+    return render(
+        request,
+        "regeneration/undo_confirm.html",
+        {
+            "regeneration": regeneration,
+            "preview": undo_preview(regeneration),
+            "key": uuid.uuid4(),
+            "deadline": undo_deadline(regeneration),
+        },
+    )
+
+
+def _confirmation_key(request: HttpRequest) -> uuid.UUID:
+    """The undo's confirmation key from its confirm page (a double click records one undo)."""
+    try:
+        return uuid.UUID(request.POST.get("key", ""))
+    except ValueError:
+        return uuid.uuid4()
 
 
 def _just_confirmed(request: HttpRequest, regeneration: RegenerationRequest) -> int | None:
@@ -168,6 +310,8 @@ def regeneration_progress(request: HttpRequest, pk: int) -> JsonResponse:
             "processed": regeneration.processed_count,
             "reset": regeneration.reset_count,
             "failed": regeneration.failed_count,
+            "skipped": regeneration.skipped_count,
+            "undo": regeneration.is_undo,
             "duration_seconds": round(duration.total_seconds(), 1) if duration else None,
             "error": regeneration.error_message,
             "waiting": _waiting_note(regeneration),

@@ -17,6 +17,63 @@
     sync();
   }
 
+  // The PSU form's pickers (campuses of the PSU typed, grades by name) fill its text fields,
+  // which stay the form: what is typed there ticks the boxes, and the other way round.
+  function linkPickers(form) {
+    var pickers = form.querySelector("[data-pickers]");
+    if (!pickers) return;
+    pickers.hidden = false;
+    var psu = form.querySelector("#id_psu_code");
+    var sets = pickers.querySelectorAll("[data-picker-psu]");
+    function split(value) {
+      return value.split(",").map(function (v) { return v.trim().toUpperCase(); }).filter(Boolean);
+    }
+    function showPSU() {
+      var code = psu.value.trim().toUpperCase();
+      sets.forEach(function (set) {
+        set.hidden = sets.length > 1 && set.getAttribute("data-picker-psu") !== code;
+      });
+    }
+    function boxesFor(field) {
+      return pickers.querySelectorAll("[data-fills='" + field.id + "']");
+    }
+    function fromBoxes(field) {
+      var typed = split(field.value);
+      boxesFor(field).forEach(function (box) {
+        var at = typed.indexOf(box.value);
+        if (box.checked && at < 0) typed.push(box.value);
+        if (!box.checked && at >= 0) typed.splice(at, 1);
+      });
+      field.value = typed.join(", ");
+    }
+    function fromField(field) {
+      var typed = split(field.value);
+      boxesFor(field).forEach(function (box) { box.checked = typed.indexOf(box.value) >= 0; });
+    }
+    ["id_campus_codes", "id_grade_levels"].forEach(function (id) {
+      var field = form.querySelector("#" + id);
+      if (!field) return;
+      boxesFor(field).forEach(function (box) {
+        box.addEventListener("change", function () { fromBoxes(field); });
+      });
+      field.addEventListener("input", function () { fromField(field); });
+      fromField(field);
+    });
+    psu.addEventListener("input", showPSU);
+    showPSU();
+  }
+
+  // A large request is confirmed by typing its number of students; the server checks too.
+  function guardTypedCount(form) {
+    var expected = form.getAttribute("data-confirm-count");
+    var input = form.querySelector("#id_confirm_count");
+    var button = form.querySelector("button[type=submit]");
+    if (!expected || !input || !button) return;
+    function sync() { button.disabled = input.value.replace(/[,\s]/g, "") !== expected; }
+    input.addEventListener("input", sync);
+    sync();
+  }
+
   // One click queues one request; the server refuses a second one anyway.
   function guardDoubleSubmit(form) {
     form.addEventListener("submit", function () {
@@ -60,8 +117,9 @@
     function render(data) {
       bar.value = data.percent;
       bar.textContent = data.percent + "%";
-      var line = data.percent + "% · " + format(data.processed) + " of " + format(data.targeted) + " students changed";
-      if (data.reset) line += ", " + format(data.reset) + " login passwords reset";
+      var line = data.percent + "% · " + format(data.processed) + " of " + format(data.targeted) + " students " + (data.undo ? "given back their previous passwords" : "changed");
+      if (data.reset && !data.undo) line += ", " + format(data.reset) + " login passwords reset";
+      if (data.skipped) line += ", " + format(data.skipped) + " left alone";
       if (data.failed) line += ", " + format(data.failed) + " failed";
       text.textContent = line;
       status.textContent = data.status_display;
@@ -108,7 +166,9 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-regeneration-form]").forEach(linkForceToReset);
+    document.querySelectorAll("[data-regeneration-form]").forEach(linkPickers);
     document.querySelectorAll("[data-confirm-form]").forEach(guardDoubleSubmit);
+    document.querySelectorAll("[data-confirm-form]").forEach(guardTypedCount);
     document.querySelectorAll("[data-progress-url]").forEach(followProgress);
     var errors = document.getElementById("form-errors");
     if (errors) errors.focus();

@@ -37,6 +37,10 @@ REQUIRED_KEYS = {
     "handout_csv_seconds",
     "handout_csv_peak_rss_mb",
     "people_signed_in_filter_p95_ms",
+    "single_user_p95_seconds",
+    "uid_file_validation_seconds",
+    "file_request_per_s",
+    "undo_per_s",
 }
 PAGES = ("request", "confirm_page", "confirm", "count")
 
@@ -71,6 +75,7 @@ def test_bench_regeneration_reports_every_figure_and_removes_its_data(world, tmp
         repeats=3,
         chunk_sizes=[5, 10],
         hash_students=2 if BROKER_MODE else 0,
+        single_user_requests=3,
         stdout=out,
     )
 
@@ -88,6 +93,10 @@ def test_bench_regeneration_reports_every_figure_and_removes_its_data(world, tmp
         assert all(row["students"] == 2 and row["per_s"] > 0 for row in figures["hashed"])
     assert (figures["handout_csv_rows"], figures["handout_csv_hashes"]) == (60, 0)
     assert figures["people_filter_hashes"] == 0
+    assert figures["uid_file_lines"] == 60 and figures["file_request_per_s"] > 0
+    assert figures["undo_restored"] + figures["undo_left_alone"] == 60
+    if BROKER_MODE:
+        assert figures["single_user_p95_seconds"] > 0
     assert figures["handout_csv_seconds"] > 0 and figures["people_signed_in_filter_p95_ms"] > 0
     assert "our request, reset + force, students/s" in out.getvalue()
     assert "default_only_vs_floor_lanes >= 0.80" in out.getvalue()

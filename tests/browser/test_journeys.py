@@ -41,7 +41,7 @@ def test_lea_admin_corrects_the_form_confirms_and_watches_the_request_complete(
     header = page.locator(".site-header")
     expect(header).to_contain_text(world.admin920.get_full_name())
     expect(header).to_contain_text("LEA Administrator · PSU 920")
-    entry = page.get_by_role("link", name="Regenerate Student Default Passwords")
+    entry = page.get_by_role("link", name="Regenerate Student Default Passwords", exact=True)
     expect(entry).to_be_visible()
     browsing.check(page, "catalog")
 
@@ -123,7 +123,9 @@ def test_teacher_sees_no_entry_and_how_to_get_the_role_and_the_form_answers_403(
     browsing.sign_in(page, "teacher")
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Request catalog")
-    expect(page.get_by_role("link", name="Regenerate Student Default Passwords")).to_have_count(0)
+    expect(
+        page.get_by_role("link", name="Regenerate Student Default Passwords", exact=True)
+    ).to_have_count(0)
     expect(page.get_by_role("link", name="My requests")).to_have_count(0)
     notice = page.get_by_role("region", name="There are no requests you can submit yet")
     expect(notice).to_contain_text("You need the LEA Administrator role for your PSU")
@@ -152,7 +154,7 @@ def test_student_signs_in_with_the_password_shown_in_people_must_choose_one_and_
         first_name="Maya", last_name="Okafor", username="mokafor"
     )
     browsing.sign_in(page, "admin920")
-    page.get_by_role("link", name="Regenerate Student Default Passwords").click()
+    page.get_by_role("link", name="Regenerate Student Default Passwords", exact=True).click()
     page.get_by_label("Campus Codes").fill("920304")
     page.get_by_label("Grade Levels").fill("5")
     page.get_by_label("Also Reset Current Passwords").check()

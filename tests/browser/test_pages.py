@@ -144,7 +144,7 @@ def test_keyboard_alone_signs_in_fills_the_form_and_confirms(
     browsing.shot(page, "skip-link")
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")  # the first stop after the skip link is the main content's
-    entry = page.get_by_role("link", name="Regenerate Student Default Passwords")
+    entry = page.get_by_role("link", name="Regenerate Student Default Passwords", exact=True)
     expect(entry).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_label("PSU Code")).to_have_value("920")
@@ -206,7 +206,7 @@ def test_pages_fit_a_phone_without_horizontal_scrolling(browsing, world, finish_
     assert_no_horizontal_scrolling(page)
     browsing.check(page, "catalog")
 
-    page.get_by_role("link", name="Regenerate Student Default Passwords").click()
+    page.get_by_role("link", name="Regenerate Student Default Passwords", exact=True).click()
     page.get_by_label("Campus Codes").fill("920304, 010304, 9X")
     page.get_by_label("Grade Levels").fill("14, 0")
     page.get_by_role("button", name="Request").click()
@@ -346,3 +346,35 @@ def test_pages_send_a_strict_csp_and_load_only_the_apps_own_files(page, browsing
     page.wait_for_load_state("networkidle")
     for url in (origin + "css/portal.css", origin + "js/portal.js"):
         assert (url, 200) in loaded
+
+
+def test_pickers_fill_the_text_fields_and_a_large_request_needs_its_count_typed(
+    page, browsing, world, settings
+):
+    settings.REGENERATION_CONFIRM_TYPING_THRESHOLD = 10
+    browsing.sign_in(page, "admin920")
+    page.goto(browsing.url("/requests/regenerate/"))
+
+    page.get_by_label("Apex Elementary (920304)").check()
+    page.get_by_label("Enloe High (920364)").check()
+    page.get_by_label("Kindergarten (0)").check()
+    expect(page.get_by_label("Campus Codes")).to_have_value("920304, 920364")
+    expect(page.get_by_label("Grade Levels")).to_have_value("0")
+    page.get_by_label("Grade Levels").fill("0, 9")
+    expect(page.get_by_label("Grade 9", exact=True)).to_be_checked()
+    browsing.check(page, "form-with-pickers")
+    page.get_by_role("button", name="Request").click()
+
+    confirm = page.get_by_role("button", name="Confirm")
+    expect(page.get_by_test_id("match-total")).to_have_text("9")
+    page.goto(browsing.url("/requests/regenerate/"))
+    page.get_by_role("button", name="Request").click()
+    expect(page.get_by_test_id("match-total")).to_have_text("17")
+    expect(confirm).to_be_disabled()
+    page.get_by_label("This request changes 17 students: type 17 to confirm").fill("71")
+    expect(confirm).to_be_disabled()
+    page.get_by_label("This request changes 17 students: type 17 to confirm").fill("17")
+    expect(confirm).to_be_enabled()
+    browsing.check(page, "confirm-typed")
+    confirm.click()
+    expect(page.get_by_text("was confirmed")).to_be_visible()

@@ -48,11 +48,15 @@ def test_every_fault_leaves_each_student_changed_exactly_once(tmp_path):
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert report["problems"] == []
     rows = {row["number"]: row for row in report["rows"]}
-    assert sorted(rows) == list(range(1, 10))
+    assert sorted(rows) == list(range(1, 12))
     for number, row in rows.items():
         assert row["changed_twice"] == 0
         if number == 9:  # wrong key: fails loudly, overwrites nothing
             assert (row["status"], row["changed_once"]) == ("failed", 0)
+        elif number == 11:  # cancelled mid-chunk: those changed once, the rest not at all
+            assert row["status"] == "cancelled"
+            assert 0 < row["changed_once"] < row["targeted"]
+            assert row["changed_once"] + row["not_changed"] == row["targeted"]
         else:
             assert row["status"] == "completed"
             assert row["changed_once"] == row["targeted"] > 0

@@ -231,3 +231,28 @@ def test_a_row_with_a_nul_character_is_a_bad_row_not_a_crash(tmp_path, world):
     assert "1 bad row" in message
     assert "line 2" in reported.lower() and "NUL character" in reported
     assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_digits_of_other_scripts_are_bad_rows_not_numbers(tmp_path, world):
+    """``\\d`` matches Arabic-Indic or full-width digits, and ``int()`` reads them: only ASCII
+    digits make a student number or a grade."""
+    path = write(
+        tmp_path,
+        HEADER,
+        "٧٠٠٠٠٠٠٠٠١,Arabic,Ali,ali.arabic,920,920304,3",
+        "７０００００００２,Wide,Wen,wen.wide,920,920304,3",
+        "7000000003,Grade,Gia,gia.grade,920,920304,٥",
+    )
+    before = snapshot()
+
+    message, err = import_failing(path)
+
+    allowed = "-5 -4 -3 -2 -1 0 1 2 3 4 5 6 7 8 9 10 11 12 13 -9"
+    assert message.startswith(f"{path}: 3 bad rows (listed above); nothing was changed.")
+    assert err.splitlines() == [
+        f"{path}, line 2: student number “٧٠٠٠٠٠٠٠٠١” is not 1 to 10 digits",
+        f"{path}, line 3: student number “７０００００００２” is not 1 to 10 digits",
+        f"{path}, line 4: grade “٥” is not one of {allowed}",
+    ]
+    assert snapshot() == before

@@ -362,3 +362,50 @@ def test_a_wrong_password_costs_a_full_hash_whether_or_not_the_username_exists(
 
     assert costs == {student.username: 1, "nobody-by-this-name": 1}
     assert Student.objects.get(pk=student.pk).password.startswith("fernet_temp$")
+
+
+@pytest.mark.django_db
+def test_wrong_current_passwords_on_the_change_page_lock_the_account(client, student, settings):
+    sign_in(client, student.username, "oldpass42")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        wrong = change_password(client, "no", CHOSEN)
+        assert "Your current password is not right." in page_text(wrong)
+
+    locked = change_password(client, "nope", CHOSEN)
+    right_but_locked = change_password(client, "oldpass42", CHOSEN)
+    elsewhere = sign_in(client.__class__(), student.username, "oldpass42")
+
+    for response in (locked, right_but_locked, elsewhere):
+        assert response.status_code == 429
+        assert "This account is locked for 15 minutes" in page_text(response)
+    assert Student.objects.get(pk=student.pk).check_password("oldpass42")
+    # What axes keeps of the attempts masks every password field.
+    stored = " ".join(AccessAttempt.objects.values_list("post_data", flat=True))
+    assert "current_password=********************" in stored
+    assert CHOSEN not in stored and "nope" not in stored
+
+
+@pytest.mark.django_db
+def test_the_right_current_password_forgets_the_accounts_earlier_failures(client, student):
+    sign_in(client, student.username, "oldpass42")
+    change_password(client, "not-it", CHOSEN)
+    assert AccessAttempt.objects.filter(username=f"student:{student.username}").exists()
+
+    response = change_password(client, "oldpass42", CHOSEN)
+
+    assert response["Location"] == reverse("students:home")
+    assert not AccessAttempt.objects.filter(username=f"student:{student.username}").exists()
+
+
+@pytest.mark.django_db
+def test_a_staff_sign_in_on_a_students_browser_signs_the_student_out(client, world, student):
+    sign_in(client, student.username, "oldpass42")
+    assert client.get(reverse("students:home")).status_code == 200
+
+    response = client.post(
+        reverse("login"), {"username": "admin920", "password": "Staff-Test-Pass-1"}
+    )
+
+    assert response["Location"] == reverse("catalog:index")
+    assert client.get(reverse("students:home"))["Location"].startswith(reverse("students:login"))
+    assert client.get(reverse("catalog:index")).status_code == 200

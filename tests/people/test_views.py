@@ -347,14 +347,20 @@ def test_show_is_a_post_with_a_csrf_token(world):
 
 
 @pytest.mark.django_db
-def test_show_fails_loudly_when_the_password_cannot_be_decrypted(admin920_client, world, settings):
+def test_show_answers_503_naming_the_key_when_the_password_cannot_be_decrypted(
+    admin920_client, world, settings
+):
     student = world.students(world.psu920).first()
     settings.DEFAULT_PASSWORD_KEYS = [Fernet.generate_key().decode()]
 
     response = admin920_client.post(reverse("people:reveal", args=[student.pk]))
 
-    assert response.status_code == 500
-    assert "default password cannot be decrypted" in page_text(response)
+    assert response.status_code == 503
+    assert (
+        "A default password cannot be decrypted with the keys in DEFAULT_PASSWORD_KEYS: the "
+        "key that encrypted it is missing or wrong." in page_text(response)
+    )
+    assert "Traceback" not in response.content.decode()
     assert "Nothing was shown" in page_text(response)
     assert student.default_password_encrypted not in response.content.decode()
     assert "oldpass42" not in response.content.decode()

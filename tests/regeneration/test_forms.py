@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 
-from regeneration.forms import RegenerationRequestForm
+from regeneration.forms import RegenerationRequestForm, split_list
 from tests.factories import CampusFactory
 
 ALLOWED = "-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, -9"
@@ -22,6 +24,7 @@ def test_minimal_form_targets_every_campus_and_grade_of_the_psu(world):
 
     assert form.is_valid()
     assert form.request_values() == {
+        "selection": "filters",
         "psu_code": "920",
         "campus_codes": [],
         "grade_levels": [],
@@ -103,15 +106,67 @@ def test_campus_codes_are_still_checked_when_the_psu_is_refused(world):
 
 
 @pytest.mark.django_db
+def test_campus_codes_differing_only_in_case_collapse_into_one(world):
+    form = submit(world.admin920, campus_codes="920abc, 920ABC, 920Abc")
+
+    assert form.errors["campus_codes"] == ["Campus code “920ABC” does not exist."]
+
+
+@pytest.mark.django_db
 def test_too_many_campus_codes_get_a_clear_limit(world):
-    codes = ", ".join(f"{n:06d}" for n in range(10_000))
+    codes = ",".join(f"{n:06d}" for n in range(250))
 
     form = submit(world.admin920, campus_codes=codes)
 
     assert form.errors["campus_codes"] == [
-        "Enter at most 200 campus codes; this list has 10,000. Leave the field empty to "
+        "Enter at most 200 campus codes; this list has 250. Leave the field empty to "
         "target every campus of the PSU."
     ]
+
+
+@pytest.mark.django_db
+def test_a_campus_code_list_longer_than_the_limit_allows_is_refused_before_it_is_read(world):
+    """16,000 codes once held a web worker for 10 s: the length is checked first, in one
+    step, and the list is never split."""
+    codes = ", ".join(f"{n:06d}" for n in range(16_000))
+
+    with mock.patch("regeneration.forms.split_list") as split:
+        form = submit(world.admin920, campus_codes=codes)
+
+    assert form.errors["campus_codes"] == [
+        "Campus Codes can be at most 2,000 characters; this has 127,998. That is room for 200 "
+        "campus codes; leave the field empty to target every campus of the PSU."
+    ]
+    assert all(call.args[0] != codes for call in split.call_args_list)
+
+
+@pytest.mark.django_db
+def test_the_campus_code_length_follows_the_limit_on_codes(world, settings):
+    settings.REGENERATION_MAX_CAMPUS_CODES = 3
+    fits = submit(world.admin920, campus_codes="920304 , 920364 , 920304")
+    too_long = submit(world.admin920, campus_codes="920304, 920364, 920304, 920364, 920")
+
+    assert fits.request_values()["campus_codes"] == ["920304", "920364"]
+    assert too_long.errors["campus_codes"][0].startswith(
+        "Campus Codes can be at most 30 characters; this has 35."
+    )
+
+
+@pytest.mark.django_db
+def test_grade_levels_longer_than_the_limit_are_refused_with_the_allowed_list(world):
+    form = submit(world.admin920, grade_levels=", ".join(["5"] * 300))
+
+    assert form.errors["grade_levels"] == [
+        "Grade Levels can be at most 500 characters; this has 898. There are 20 grade levels: "
+        f"{ALLOWED}; leave the field empty for every grade."
+    ]
+
+
+def test_splitting_a_list_keeps_the_first_of_each_value_in_order():
+    assert split_list(" b, a ,b,, c ,a ") == ["b", "a", "c"]
+    assert split_list("x, X", normalise=lambda item: item.strip().upper()) == ["X"]
+    many = ",".join(str(n % 1000) for n in range(100_000))
+    assert split_list(many) == [str(n) for n in range(1000)]
 
 
 @pytest.mark.django_db
@@ -137,6 +192,7 @@ def test_every_grade_outside_the_list_is_named(world):
 
     assert form.errors["grade_levels"] == [
         "“K”, “05”, “-10” and “1.0” are not allowed grade levels, so nothing was requested. "
+        "Kindergarten is grade level 0: enter 0 for “K”. "
         f"Allowed grade levels: {ALLOWED}."
     ]
 

@@ -21,6 +21,7 @@ from people.models import PSU, Campus, CredentialEvent, DefaultPasswordDisclosur
 from regeneration import lifecycle
 from regeneration.models import RegenerationOutcome, RegenerationRequest
 from tests.factories import RegenerationRequestFactory, UserFactory
+from tests.helpers import page_text
 
 ROLES = ("anonymous", "student", "teacher", "support", "admin010", "admin920", "root")
 STAFF_LOGIN = "/accounts/login/"
@@ -46,7 +47,6 @@ def all_routes() -> list[str]:
 SIGN_IN_STAFF = ("redirect", STAFF_LOGIN)
 SIGN_IN_ADMIN = ("redirect", ADMIN_LOGIN)
 SIGN_IN_STUDENT = ("redirect", STUDENT_LOGIN)
-REFUSED = {403, 404, 405}
 
 
 def public(role, method):
@@ -69,12 +69,16 @@ def lea_admin(role, method):
 
 
 def object_of_920(role, method):
-    """Pages of one request or student of PSU 920: its administrators only."""
+    """Pages of one request or student of PSU 920: its administrators only. An administrator
+    of another PSU gets 404, as for an object that does not exist (no existence oracle); a
+    role that does not allow the page at all gets 403, whatever the object."""
     if role in ("anonymous", "student"):
         return {SIGN_IN_STAFF, 405}
     if role == "admin920":
         return {200, 302, 405}
-    return REFUSED
+    if role == "admin010":
+        return {404, 405}
+    return {403, 405}
 
 
 def draft_of_admin920(role, method):
@@ -132,9 +136,13 @@ POLICIES = {
     "": staff_signed_in,
     "requests/": lea_admin,
     "requests/regenerate/": lea_admin,
+    "requests/regenerate/student/": lea_admin,
+    "requests/regenerate/file/": lea_admin,
     "requests/regenerate/confirm/<uuid:key>/": draft_of_admin920,
     "requests/<int:pk>/": object_of_920,
     "requests/<int:pk>/progress/": object_of_920,
+    "requests/<int:pk>/cancel/": object_of_920,
+    "requests/<int:pk>/undo/": object_of_920,
     "requests/<int:pk>/passwords.csv": object_of_920,
     "requests/<int:pk>/cards/": object_of_920,
     "people/": lea_admin,
@@ -350,6 +358,26 @@ def sign_in_again(role: str, doors: Doors, world) -> None:
         client.post(
             reverse("students:login"), {"username": student.username, "password": "oldpass42"}
         )
+
+
+@pytest.mark.django_db
+def test_another_psus_objects_answer_as_if_they_did_not_exist(doors, world):
+    """Every page of one object, as an administrator of another PSU: the same answer for PSU
+    920's object as for an id nobody has."""
+    client = doors.clients["admin010"]
+    differences = []
+    for route in all_routes():
+        if "<int:pk>" not in route or route.startswith("admin/"):
+            continue
+        url = concrete_url(route, doors, world)
+        missing = "/" + route.replace("<int:pk>", "999999")
+        for method in ("get", "post"):
+            theirs, nobodys = getattr(client, method)(url), getattr(client, method)(missing)
+            if (theirs.status_code, page_text(theirs)) != (nobodys.status_code, page_text(nobodys)):
+                differences.append(f"{method.upper()} {url}: {theirs.status_code}")
+            elif theirs.status_code not in (404, 405):
+                differences.append(f"{method.upper()} {url}: {theirs.status_code}, not 404")
+    assert not differences, "\n".join(differences)
 
 
 @pytest.mark.django_db

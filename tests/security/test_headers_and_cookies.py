@@ -74,6 +74,23 @@ def test_every_page_sends_a_content_security_policy_without_unsafe_inline(admin9
 
 
 @pytest.mark.django_db
+def test_every_page_denies_the_browser_features_no_page_uses(admin920_client, client):
+    pages = [
+        admin920_client.get("/"),
+        admin920_client.get(reverse("people:list")),
+        client.get(reverse("students:login")),
+        client.get(reverse("login")),
+        client.get("/no-such-page/"),
+    ]
+
+    for response in pages:
+        policy = dict(item.split("=", 1) for item in response["Permissions-Policy"].split(", "))
+        for feature in ("camera", "microphone", "geolocation", "payment", "usb", "fullscreen"):
+            assert policy[feature] == "()", feature
+        assert len(policy) >= 30 and set(policy.values()) == {"()"}
+
+
+@pytest.mark.django_db
 def test_no_template_holds_an_inline_script_or_style(admin920_client):
     for url in ("/", reverse("regeneration:new"), reverse("login")):
         body = admin920_client.get(url).text

@@ -89,7 +89,10 @@ def test_ten_thousand_campus_codes_get_a_clear_limit(admin920_client):
         reverse("regeneration:new"), {"psu_code": "920", "campus_codes": codes}
     )
 
-    assert "Enter at most 200 campus codes; this list has 1,000." in page_text(response)
+    assert (
+        "Campus Codes can be at most 2,000 characters; this has 69,999. That is room for 200 "
+        "campus codes" in page_text(response)
+    )
 
 
 @pytest.mark.django_db
