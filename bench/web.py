@@ -43,7 +43,7 @@ from statistics import median
 
 from cryptography.fernet import Fernet
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test.utils import override_settings
@@ -138,11 +138,20 @@ def sessions_create(users: list[User], *, secret_key: str) -> list[str]:
         for user in users:
             session = SessionStore()
             session[SESSION_KEY] = str(user.pk)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[BACKEND_SESSION_KEY] = _session_backend()
             session[HASH_SESSION_KEY] = user.get_session_auth_hash()
             session.create()
             keys.append(session.session_key)
     return keys
+
+
+def _session_backend() -> str:
+    """The backend a signed-in session names: the first that loads users back, as Django's
+    test client's ``force_login`` chooses it."""
+    for path in settings.AUTHENTICATION_BACKENDS:
+        if hasattr(load_backend(path), "get_user"):
+            return path
+    raise RuntimeError("No authentication backend loads users from a session.")
 
 
 # gunicorn -------------------------------------------------------------------------------------
