@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install browser-deps lint format check-deploy drill bench clean
+.PHONY: run test install browser-deps lint format check-deploy drill bench bench-state bench-web clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,19 @@ STUDENTS ?= 160000
 bench: export DEBUG ?= True
 bench: $(STAMP)
 	$(BIN)/python manage.py bench_regeneration --students $(STUDENTS) --json var/bench.json
+
+## A state day: every PSU of a 1,500,000-student state confirms within a minute, on 1 and 2
+## real worker processes; and the web tier (locust against gunicorn) idle and during one.
+## Both need DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis). See README.md.
+STATE_STUDENTS ?= 1500000
+STATE_PSUS ?= 315
+bench-state: export DEBUG ?= True
+bench-state: $(STAMP)
+	$(BIN)/python -m bench state --students $(STATE_STUDENTS) --psus $(STATE_PSUS) --json var/bench-state.json
+
+bench-web: export DEBUG ?= True
+bench-web: $(STAMP)
+	$(BIN)/python -m bench web --students $(STATE_STUDENTS) --psus $(STATE_PSUS) --json var/bench-web.json
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache node_modules test-artifacts

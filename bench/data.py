@@ -56,44 +56,67 @@ class BenchData:
     psus: list[BenchPSU] = field(default_factory=list)
 
 
-def bench_admin_create() -> User:
-    admin = User.objects.create(username=f"{MARKER}-{uuid.uuid4().hex[:8]}", email="")
+def bench_admin_create(*, marker: str = MARKER) -> User:
+    admin = User.objects.create(username=f"{marker}-{uuid.uuid4().hex[:8]}", email="")
     admin.set_unusable_password()
     admin.save(update_fields=["password"])
     return admin
 
 
-def bench_psu_create(*, admin: User, students: int, label: str, seed: int = 1) -> BenchPSU:
+def bench_psu_create(
+    *,
+    admin: User,
+    students: int,
+    label: str,
+    seed: int = 1,
+    marker: str = MARKER,
+    code: str | None = None,
+    campuses: int | None = None,
+    first_number: int | None = None,
+) -> BenchPSU:
     """A PSU with campuses and ``students`` active students loaded with COPY. Students of
-    all campuses are interleaved in id order, as years of enrolment leave them."""
-    code = _free_psu_code()
-    psu = PSU.objects.create(code=code, name=f"{MARKER}: {label}")
+    all campuses are interleaved in id order, as years of enrolment leave them. ``code``,
+    ``campuses`` and ``first_number`` (of the student numbers) are chosen when not given."""
+    code = code or free_psu_codes(1)[0]
+    psu = PSU.objects.create(code=code, name=f"{marker}: {label}")
     RoleAssignment.objects.create(user=admin, role=RoleAssignment.Role.LEA_ADMIN, psu=psu)
-    count = min(MAX_CAMPUSES, max(MIN_CAMPUSES, students // STUDENTS_PER_CAMPUS), students)
-    campuses = Campus.objects.bulk_create(
+    if campuses is None:
+        campuses = min(MAX_CAMPUSES, max(MIN_CAMPUSES, students // STUDENTS_PER_CAMPUS), students)
+    campus_rows = Campus.objects.bulk_create(
         Campus(code=f"{code}{i:03d}", name=f"Benchmark school {i + 1}", psu=psu)
-        for i in range(count)
+        for i in range(campuses)
     )
-    _students_copy(psu, campuses, students, random.Random(seed))
-    return BenchPSU(psu.pk, code, [c.code for c in campuses], students)
+    if first_number is None:
+        first_number = free_student_numbers(students)
+    _students_copy(psu, campus_rows, students, random.Random(seed), first_number, marker)
+    return BenchPSU(psu.pk, code, [c.code for c in campus_rows], students)
 
 
-def _free_psu_code() -> str:
+def free_psu_codes(count: int) -> list[str]:
+    """``count`` PSU codes starting with Z that neither a PSU nor a campus uses (campus codes
+    start with their PSU's code)."""
     taken = set(PSU.objects.filter(code__startswith="Z").values_list("code", flat=True))
+    taken |= {
+        code[:3]
+        for code in Campus.objects.filter(code__startswith="Z").values_list("code", flat=True)
+    }
     alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    for candidate in (f"Z{a}{b}" for a in alphabet for b in alphabet):
-        if (
-            candidate not in taken
-            and not Campus.objects.filter(code__startswith=candidate).exists()
-        ):
-            return candidate
-    raise RuntimeError("No free PSU code starting with Z is left for the benchmark.")
+    free = [f"Z{a}{b}" for a in alphabet for b in alphabet if f"Z{a}{b}" not in taken]
+    if len(free) < count:
+        raise RuntimeError(f"Fewer than {count} free PSU codes starting with Z are left.")
+    return free[:count]
 
 
-def _students_copy(psu: PSU, campuses: list[Campus], count: int, rng: random.Random) -> None:
+def _students_copy(
+    psu: PSU,
+    campuses: list[Campus],
+    count: int,
+    rng: random.Random,
+    first_number: int,
+    marker: str,
+) -> None:
     """COPY ``count`` students in, their passwords made and encrypted in blocks, as the
     regeneration does, so that setting up 160,000 students takes seconds."""
-    first_number = _free_student_numbers(count)
     now = timezone.now()
     columns = (
         "student_number, first_name, last_name, username, psu_id, campus_id, grade, "
@@ -113,7 +136,7 @@ def _students_copy(psu: PSU, campuses: list[Campus], count: int, rng: random.Ran
                             str(first_number + n),
                             rng.choice(FIRST_NAMES),
                             rng.choice(LAST_NAMES),
-                            f"{MARKER}-{psu.code.lower()}-{n}",
+                            f"{marker}-{psu.code.lower()}-{n}",
                             psu.pk,
                             campuses[n % len(campuses)].pk,
                             grade,
@@ -135,7 +158,7 @@ def _campus_grades(student: int, campuses: int) -> tuple[str, ...]:
     return CAMPUS_GRADES[(student % campuses) % len(CAMPUS_GRADES)]
 
 
-def _free_student_numbers(count: int) -> int:
+def free_student_numbers(count: int) -> int:
     """The first of ``count`` free ten-digit student numbers starting with 7."""
     first = 7_000_000_000
     while Student.objects.filter(
@@ -154,10 +177,12 @@ def bench_data_remove(data: BenchData) -> None:
     _rows_remove(psu_ids=psu_ids, user_ids=[data.admin.pk] if data.admin.pk else [])
 
 
-def bench_leftovers_remove() -> int:
+def bench_leftovers_remove(*, marker: str = MARKER) -> int:
     """Remove what a benchmark killed outright (SIGKILL, power loss) left behind."""
-    psu_ids = list(PSU.objects.filter(name__startswith=MARKER).values_list("pk", flat=True))
-    user_ids = list(User.objects.filter(username__startswith=MARKER).values_list("pk", flat=True))
+    psu_ids = list(PSU.objects.filter(name__startswith=f"{marker}:").values_list("pk", flat=True))
+    user_ids = list(
+        User.objects.filter(username__startswith=f"{marker}-").values_list("pk", flat=True)
+    )
     _rows_remove(psu_ids=psu_ids, user_ids=user_ids)
     return len(psu_ids)
 
@@ -202,8 +227,8 @@ def _rows_remove(*, psu_ids: list[int], user_ids: list[int]) -> None:
         cursor.execute(f"DELETE FROM {table[User]} WHERE id = ANY(%s)", [user_ids])
 
 
-def students_rewrite(psu: BenchPSU, *, passes: int = 2) -> None:
-    """Rewrite every student of the PSU ``passes`` times, vacuuming after each: the table
+def students_rewrite(psus: list[BenchPSU], *, passes: int = 2) -> None:
+    """Rewrite every student of the PSUs ``passes`` times, vacuuming after each: the table
     and its indexes are then as a district that has run requests before has them. On a
     freshly loaded table the first full rewrite is 17-25% slower than every later one
     (the indexes grow into new pages; later passes reuse what VACUUM freed), so whichever
@@ -214,8 +239,8 @@ def students_rewrite(psu: BenchPSU, *, passes: int = 2) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET default_password_set_at = default_password_set_at "
-                "WHERE psu_id = %s",
-                [psu.psu_id],
+                "WHERE psu_id = ANY(%s)",
+                [[psu.psu_id for psu in psus]],
             )
         tables_settle()
 

@@ -18,8 +18,10 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from statistics import median, quantiles
@@ -72,19 +74,48 @@ def measure_naive(psu: BenchPSU, *, sample: int, skip: int = 0, atomic: bool = F
     return {"students": done, "seconds": seconds, "per_s": done / seconds}
 
 
-def measure_floor(psu: BenchPSU, *, chunk_size: int) -> dict:
+def measure_floor(psu: BenchPSU, *, chunk_size: int, lanes: int = 1) -> dict:
     """The database's own limit for writing N new encrypted values: per chunk, COPY into a
     temporary table and one ``UPDATE ... FROM``, one transaction. The values are made before
-    the clock starts, so only the database's work (and the wire) is timed."""
+    the clock starts, so only the database's work (and the wire) is timed. With ``lanes``,
+    that many threads, each with its own connection, take the next chunk as they finish one,
+    as our request's lanes do."""
     ids = list(
         Student.objects.filter(psu_id=psu.psu_id).order_by("id").values_list("id", flat=True)
     )
     tokens = [encrypt_default_password(generate_default_password(grade="9")) for _ in ids]
-    student_table = connection.ops.quote_name(Student._meta.db_table)
+    starts = iter(range(0, len(ids), chunk_size))
+    taking = threading.Lock()
+
+    def next_chunk() -> list | None:
+        with taking:
+            begin = next(starts, None)
+        if begin is None:
+            return None
+        end = begin + chunk_size
+        return list(zip(ids[begin:end], tokens[begin:end], strict=True))
+
     start = perf_counter()
-    for begin in range(0, len(ids), chunk_size):
-        chunk_ids = ids[begin : begin + chunk_size]
-        rows = zip(chunk_ids, tokens[begin : begin + chunk_size], strict=True)
+    if lanes <= 1:
+        _floor_lane(next_chunk)
+    else:
+        with ThreadPoolExecutor(lanes) as pool:
+            for lane in [pool.submit(_floor_lane_thread, next_chunk) for _ in range(lanes)]:
+                lane.result()
+    seconds = perf_counter() - start
+    return {"students": len(ids), "seconds": seconds, "per_s": len(ids) / seconds}
+
+
+def _floor_lane_thread(next_chunk) -> None:
+    try:
+        _floor_lane(next_chunk)
+    finally:
+        connection.close()  # this thread's
+
+
+def _floor_lane(next_chunk) -> None:
+    student_table = connection.ops.quote_name(Student._meta.db_table)
+    while (rows := next_chunk()) is not None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {FLOOR_STAGE_TABLE} "
@@ -99,10 +130,8 @@ def measure_floor(psu: BenchPSU, *, chunk_size: int) -> dict:
                 f"UPDATE {student_table} SET default_password_encrypted = s.token "
                 f"FROM {FLOOR_STAGE_TABLE} s WHERE {student_table}.id = s.student_id "
                 f"AND {student_table}.id BETWEEN %s AND %s",
-                [chunk_ids[0], chunk_ids[-1]],
+                [rows[0][0], rows[-1][0]],
             )
-    seconds = perf_counter() - start
-    return {"students": len(ids), "seconds": seconds, "per_s": len(ids) / seconds}
 
 
 # Our request, through the real task, in a fresh process ----------------------------------------
@@ -220,7 +249,7 @@ def measure_single_user(psu: BenchPSU, admin: User, *, requests: int, children: 
             if request.status != RegenerationRequest.Status.COMPLETED:
                 raise RuntimeError(f"A single-user request ended {request.status}.")
     finally:
-        _worker_stop(worker, children)
+        celery_process_stop(worker, children)
         broker_queue_remove(queue)
     return {
         "single_user_requests": len(seconds),
@@ -541,7 +570,7 @@ def measure_hashed_workers(
             seconds = perf_counter() - start
         finally:
             for worker in workers:
-                _worker_stop(worker, children)
+                celery_process_stop(worker, children)
             broker_queue_remove(queue)
         if request.status != RegenerationRequest.Status.COMPLETED:
             raise RuntimeError(f"The hashed request ended {request.status}.")
@@ -572,28 +601,41 @@ def chunk_query_counts(*, request_id: int) -> list[int]:
     return counts
 
 
-def _worker_start(queue: str, index: int, children: list, *, hashing: bool = True):
-    log_fd, log_name = tempfile.mkstemp(prefix=f"{MARKER}-worker-", suffix=".log")
-    os.close(log_fd)
-    worker = CeleryProcess(
+def _worker_start(queue: str, index: int, children: list, *, hashing: bool = True) -> CeleryProcess:
+    return celery_process_start(
         "worker",
-        env=child_environment(
-            eager=False,
-            REGENERATION_HASH_AT_REQUEST_TIME=str(hashing),
-            CELERY_TASK_DEFAULT_QUEUE=queue,
-        ),
-        log_path=Path(log_name),
+        queue=queue,
         name=f"{queue}-{index}",
+        children=children,
+        REGENERATION_HASH_AT_REQUEST_TIME=str(hashing),
+    )
+
+
+def celery_process_start(
+    kind: str, *, queue: str, name: str, children: list, wait: bool = True, **extra_env: str
+) -> CeleryProcess:
+    """A real Celery worker (or beat) on this database and broker, reading (or sending to)
+    ``queue`` only, logging to a temporary file; remembered in ``children`` so that it is
+    stopped whatever happens. Without ``wait``, call its ``wait_ready()``."""
+    log_fd, log_name = tempfile.mkstemp(prefix=f"{name}-", suffix=".log")
+    os.close(log_fd)
+    process = CeleryProcess(
+        kind,
+        env=child_environment(eager=False, CELERY_TASK_DEFAULT_QUEUE=queue, **extra_env),
+        log_path=Path(log_name),
+        name=name,
         queue=queue,
     )
-    children.append(worker)
-    return worker.start()
+    children.append(process)
+    return process.start(wait=wait)
 
 
-def _worker_stop(worker: CeleryProcess, children: list) -> None:
+def celery_process_stop(worker: CeleryProcess, children: list) -> None:
     worker.terminate(timeout=30)
     children.remove(worker)
     worker.log_path.unlink(missing_ok=True)
+    for schedule in worker.log_path.parent.glob(f"{worker.log_path.stem}.schedule*"):
+        schedule.unlink(missing_ok=True)  # beat's
 
 
 def stop_process(process) -> None:

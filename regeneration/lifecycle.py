@@ -48,6 +48,9 @@ T = TypeVar("T")
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 RUN_REQUEST_TASK = "regeneration.run_request"
 RUN_CHUNK_TASK = "regeneration.run_chunk"
+# Requests a lane starts before its next chunk, at most: planning is a read of the request's
+# student ids, and the lane's own chunk should not wait long behind a burst of confirms.
+START_AT_ONCE = 20
 REQUESTED_STAGE = StagingTable(
     "regeneration_requested_stage", (("request_id", "bigint"), ("student_id", "bigint"))
 )
@@ -392,7 +395,8 @@ def request_run(*, request_id: int, budget_seconds: float) -> RunState:
         return RunState.FAN_OUT
     deadline = time.monotonic() + budget_seconds
     finished = run_or_fail(
-        request_id, lambda: engine.chunks_run(request_id=request_id, deadline=deadline)
+        request_id,
+        lambda: engine.chunks_run(request_id=request_id, deadline=deadline, hooks=LANE_HOOKS),
     )
     if finished is None:
         return RunState.FINISHED
@@ -452,6 +456,42 @@ def request_start(*, request_id: int) -> RunState | None:
         request.save(update_fields=["status", "started_at", "heartbeat_at", "targeted_count"])
     logger.info("Request %s started: %s students", request_id, request.targeted_count)
     return None
+
+
+def request_start_waiting(*, at_most: int = START_AT_ONCE) -> int:
+    """Start the queued requests that nothing holds up (no request of their PSU runs),
+    earliest first, ``at_most`` of them; how many it started.
+
+    Lanes call this before each chunk they claim, so a request confirmed while every worker
+    is busy starts within a chunk, instead of waiting for its own task's turn in the queue
+    behind the slices of every running request, and the fairest chunk is chosen among all
+    of them. Its task, when its turn comes, finds it running (or done) and joins in; the
+    start itself is ``request_start``'s, with its PSU lock."""
+    started = 0
+    while started < at_most:
+        running_psus = RegenerationRequest.objects.filter(status=Status.RUNNING).values("psu_id")
+        waiting = (
+            RegenerationRequest.objects.filter(status=Status.QUEUED)
+            .exclude(psu_id__in=running_psus)
+            .order_by("queued_at", "id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if waiting is None:
+            break
+        run_or_fail(waiting, partial(request_start, request_id=waiting))
+        started += 1
+    return started
+
+
+def _chunk_failed(request_id: int, error: Exception) -> None:
+    """A chunk of ``request_id`` raised: the policy of ``run_or_fail``, for that request
+    (not for the request whose task ran the lane)."""
+
+    def reraise() -> None:
+        raise error
+
+    run_or_fail(request_id, reraise)
 
 
 def _earlier_request_pending(request: RegenerationRequest) -> bool:
@@ -516,6 +556,13 @@ def _mark_failed(request: RegenerationRequest, message: str) -> None:
 def _after_finish(request: RegenerationRequest) -> None:
     transaction.on_commit(partial(request_notify, request_id=request.pk))
     transaction.on_commit(partial(psu_dispatch_next, psu_id=request.psu_id))
+
+
+LANE_HOOKS = engine.LaneHooks(
+    before_claim=request_start_waiting,
+    request_drained=lambda request_id: request_finalize(request_id=request_id),
+    chunk_failed=_chunk_failed,
+)
 
 
 def describe_failure(exc: BaseException) -> str:

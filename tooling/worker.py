@@ -53,8 +53,9 @@ class CeleryProcess:
             f"{self.name}@%h",
         ]
 
-    def start(self) -> CeleryProcess:
-        """Start the process; a worker is waited for until it is ready to take tasks."""
+    def start(self, *, wait: bool = True) -> CeleryProcess:
+        """Start the process; a worker is waited for until it is ready to take tasks (unless
+        ``wait`` is false: then call ``wait_ready``, e.g. after starting several at once)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("a") as log:
             self.process = subprocess.Popen(
@@ -65,11 +66,13 @@ class CeleryProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        if self.kind == "worker":
-            self._wait_ready()
+        if wait:
+            self.wait_ready()
         return self
 
-    def _wait_ready(self) -> None:
+    def wait_ready(self) -> None:
+        if self.kind != "worker":
+            return
         deadline = time.monotonic() + READY_SECONDS
         while "ready." not in self.log():
             if not self.alive() or time.monotonic() > deadline:

@@ -24,6 +24,7 @@ REQUIRED_KEYS = {
     "students",
     "naive_per_s",
     "floor_per_s",
+    "floor_lanes_per_s",
     "default_only_per_s",
     "reset_per_s",
     "reset_force_per_s",
@@ -81,7 +82,7 @@ def test_bench_regeneration_reports_every_figure_and_removes_its_data(world, tmp
     figures = json.loads((tmp_path / "bench.json").read_text())
     assert set(figures) >= REQUIRED_KEYS
     assert (figures["students"], figures["tenth_students"]) == (60, 6)
-    for name in ("naive", "floor", "default_only", "reset", "reset_force"):
+    for name in ("naive", "floor", "floor_lanes", "default_only", "reset", "reset_force"):
         assert figures[f"{name}_per_s"] > 0
     assert 20 < figures["peak_rss_mb_tenth"] <= figures["peak_rss_mb"] * 1.5
     assert figures["queries_per_chunk"] > 0 and figures["queries_per_chunk_constant"]
@@ -98,6 +99,7 @@ def test_bench_regeneration_reports_every_figure_and_removes_its_data(world, tmp
         assert figures["single_user_p95_seconds"] > 0
     assert figures["handout_csv_seconds"] > 0 and figures["people_signed_in_filter_p95_ms"] > 0
     assert "our request, reset + force, students/s" in out.getvalue()
+    assert "default_only_vs_floor_lanes >= 0.80" in out.getvalue()
     assert leftovers() == (0, 0)
     assert Student.objects.count() == students_before
 

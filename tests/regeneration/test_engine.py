@@ -234,3 +234,109 @@ def test_request_run_in_two_lanes_changes_every_student_once(world, settings):
         assert new_default != before[student.pk]
         assert student.must_change_password
         assert student.check_password(new_default)
+
+
+# Sharing the lanes between running requests ---------------------------------------------------
+
+
+def started(world, psu, **options) -> RegenerationRequest:
+    requester = world.admin920 if psu == world.psu920 else world.admin010
+    request = RegenerationRequestFactory(requester=requester, psu=psu, **options)
+    lifecycle.request_start(request_id=request.pk)
+    return request
+
+
+@pytest.mark.django_db
+def test_the_next_chunk_goes_to_the_request_with_the_fewest_students_left(world, settings):
+    settings.REGENERATION_CHUNK_SIZE = 2
+    large = started(world, world.psu920)  # 17 students, confirmed first
+    small = started(world, world.psu010)  # 3 students
+
+    served = [engine.chunk_process_fairest() for _ in range(3)]
+
+    assert served == [small.pk, small.pk, large.pk]  # 010's two chunks before 920's first
+    small.refresh_from_db()
+    large.refresh_from_db()
+    assert (small.processed_count, large.processed_count) == (3, 2)
+
+
+@pytest.mark.django_db
+def test_among_requests_with_as_many_students_left_the_earlier_confirmed_goes_first(
+    world, settings
+):
+    settings.REGENERATION_CHUNK_SIZE = 2
+    StudentFactory.create_batch(14, campus=world.campus010, grade="5")  # 010: 17 students too
+    earlier = started(world, world.psu920)
+    later = started(world, world.psu010)
+
+    # Once it has started, the earlier one has fewer left: it keeps the lanes until done.
+    assert [engine.chunk_process_fairest() for _ in range(10)] == [earlier.pk] * 9 + [later.pk]
+
+
+@pytest.mark.django_db
+def test_no_chunk_is_claimed_of_a_request_that_does_not_run(world, settings):
+    settings.REGENERATION_CHUNK_SIZE = 2
+    failed = started(world, world.psu920)
+    lifecycle.request_fail(request_id=failed.pk, message="stopped")
+
+    assert engine.chunk_process_fairest() is None
+    assert not RegenerationOutcome.objects.exists()
+
+
+@pytest.mark.django_db
+def test_chunks_of_a_request_hashed_at_request_time_are_left_to_their_own_tasks(world, settings):
+    settings.REGENERATION_HASH_AT_REQUEST_TIME = True
+    started(world, world.psu920, reset_current_passwords=True)
+    default_only = started(world, world.psu010)
+
+    assert engine.chunk_process_fairest() == default_only.pk
+    assert engine.chunk_process_fairest() is None
+
+
+@pytest.mark.django_db
+def test_a_failing_chunk_fails_its_own_request_not_the_one_whose_task_ran_it(
+    world, settings, monkeypatch
+):
+    settings.REGENERATION_CHUNK_SIZE = 2
+    large = started(world, world.psu920)
+    small = started(world, world.psu010)
+    real_write = engine._write_staged
+
+    def write_failing_for_010(staged, *, request, **kwargs):
+        if request.pk == small.pk:
+            raise ValueError("disk full")
+        return real_write(staged, request=request, **kwargs)
+
+    monkeypatch.setattr(engine, "_write_staged", write_failing_for_010)
+
+    assert run(large).status == Status.COMPLETED
+    small.refresh_from_db()
+    assert small.status == Status.FAILED
+    assert (
+        small.error_message == "The request stopped on an unexpected error (ValueError: disk full)."
+    )
+    assert not RegenerationOutcome.objects.filter(request=small).exists()
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_lanes_of_one_task_finish_every_running_request_changing_each_student_once(world, settings):
+    settings.REGENERATION_CHUNK_SIZE = 2
+    settings.REGENERATION_PARALLEL_CHUNKS = 2
+    before = tokens()
+    large = started(world, world.psu920, reset_current_passwords=True)
+    small = RegenerationRequestFactory(requester=world.admin010, psu=world.psu010)  # queued
+
+    state = lifecycle.request_run(request_id=large.pk, budget_seconds=60)
+
+    assert state is lifecycle.RunState.FINISHED
+    large.refresh_from_db()
+    small.refresh_from_db()
+    assert (large.status, small.status) == (Status.COMPLETED, Status.COMPLETED)
+    assert (large.processed_count, small.processed_count) == (17, 3)
+    assert small.finished_at < large.finished_at
+    assert RegenerationOutcome.objects.count() == 20
+    after = tokens()
+    assert all(after[pk] != before[pk] for pk in before)
+    for student in world.students(world.psu920):
+        assert student.check_password(decrypt_default_password(student.default_password_encrypted))

@@ -123,3 +123,63 @@ def test_sweep_leaves_a_request_alone_while_its_worker_is_alive(world):
 
     assert lifecycle.requests_sweep() == []
     assert lifecycle.requests_sweep(now=fresh.queued_at + timedelta(seconds=1)) == []
+
+
+@pytest.mark.django_db
+def test_a_request_confirmed_while_every_worker_is_busy_is_started_and_done_by_their_lanes(
+    world, settings
+):
+    settings.REGENERATION_CHUNK_SIZE = 3  # 010's three students are one chunk
+    large = make_request(world)
+    lifecycle.request_run(request_id=large.pk, budget_seconds=0)  # one chunk, then more
+    small = RegenerationRequestFactory(requester=world.admin010, psu=world.psu010)
+
+    assert lifecycle.request_run(request_id=large.pk, budget_seconds=0) is (lifecycle.RunState.MORE)
+
+    small.refresh_from_db()
+    large.refresh_from_db()
+    assert small.status == Status.COMPLETED and small.processed_count == 3
+    assert large.status == Status.RUNNING and large.processed_count == 3
+    assert small.queued_at <= small.started_at <= small.finished_at
+
+
+@pytest.mark.django_db
+def test_the_task_of_a_request_done_by_other_lanes_changes_nobody_again(world, settings):
+    settings.REGENERATION_CHUNK_SIZE = 3
+    large = make_request(world)
+    lifecycle.request_run(request_id=large.pk, budget_seconds=0)
+    small = RegenerationRequestFactory(requester=world.admin010, psu=world.psu010)
+    lifecycle.request_run(request_id=large.pk, budget_seconds=0)  # its lane does small's chunks
+    after_lanes = tokens()
+
+    small.refresh_from_db()
+    assert small.status == Status.COMPLETED
+
+    task_run_request.apply(kwargs={"request_id": small.pk})  # small's own task, delivered late
+
+    assert tokens() == after_lanes
+    assert RegenerationOutcome.objects.filter(request=small).count() == 3
+
+
+@pytest.mark.django_db
+def test_lanes_start_a_waiting_request_of_a_psu_only_after_the_one_running_there(world, settings):
+    settings.REGENERATION_CHUNK_SIZE = 2
+    first = make_request(world)
+    lifecycle.request_start(request_id=first.pk)
+    second = make_request(world, reset_current_passwords=True)
+    other = RegenerationRequestFactory(requester=world.admin010, psu=world.psu010)
+
+    lifecycle.request_start_waiting()  # 920 runs: only 010's request may start
+    second.refresh_from_db()
+    other.refresh_from_db()
+    assert (second.status, other.status) == (Status.QUEUED, Status.RUNNING)
+
+    run(other)
+    run(first)  # then second starts: by a lane, or dispatched when first finishes
+    run(second)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Status.COMPLETED, Status.COMPLETED)
+    assert first.finished_at <= second.started_at
+    for student in world.students(world.psu920):
+        assert student.check_password(decrypt_default_password(student.default_password_encrypted))
