@@ -56,14 +56,16 @@ class User(AbstractUser):
         return self.role_assignments.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
 
     @cached_property
+    def roles_in_force(self) -> list[tuple[str, str | None, int | None]]:
+        """(role, PSU code, PSU id) of every role in force (Support: no PSU), by role and
+        code, in one query."""
+        rows = self._roles_in_force().values_list("role", "psu__code", "psu_id")
+        return sorted(rows, key=lambda row: (row[0], row[1] or ""))
+
+    @cached_property
     def psu_roles(self) -> list[tuple[str, str, int]]:
-        """(role, PSU code, PSU id) of every PSU role in force, by role and code, in one
-        query."""
-        return sorted(
-            self._roles_in_force()
-            .filter(psu__isnull=False)
-            .values_list("role", "psu__code", "psu_id")
-        )
+        """The roles in force that name a PSU."""
+        return [row for row in self.roles_in_force if row[2] is not None]
 
     def _psus_of(self, role: str) -> list[tuple[str, int]]:
         return [(code, psu_id) for r, code, psu_id in self.psu_roles if r == role]
@@ -130,7 +132,7 @@ class User(AbstractUser):
 
     @cached_property
     def is_support(self) -> bool:
-        return self._roles_in_force().filter(role="support").exists()
+        return any(role == "support" for role, _, _ in self.roles_in_force)
 
 
 class PSU(models.Model):
