@@ -40,7 +40,7 @@ def fresh(user) -> User:
     return User.objects.get(pk=user.pk)  # role properties are cached per instance
 
 
-# Requested -> Granted, Denied, Withdrawn --------------------------------------------------------
+# Requested -> Granted, Denied, Withdrawn ---------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -142,7 +142,7 @@ def lea_admin_of_920(username: str) -> User:
     return lea_admin(UserFactory(username=username), PSU.objects.get(code="920"))
 
 
-# The two-person rule ------------------------------------------------------------------------------
+# The two-person rule -----------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -242,7 +242,7 @@ def test_another_role_or_psu_is_no_duplicate_and_a_denied_role_may_be_asked_agai
     assert RoleRequest.objects.filter(user=world.teacher).count() == 4
 
 
-# Revoked, Expired -----------------------------------------------------------------------------------
+# Revoked, Expired --------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db

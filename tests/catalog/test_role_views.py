@@ -30,7 +30,7 @@ def request_for(user, psu, role=Role.LEA_ADMIN, **options):
     return role_request_create(user=user, role=role, psu=psu, reason="Covering term 2", **options)
 
 
-# The catalog ---------------------------------------------------------------------------------------
+# The catalog -------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -64,7 +64,7 @@ def test_the_catalog_shows_each_entry_to_exactly_the_roles_that_may_use_it(
         assert client.get(reverse(entry.url_name)).status_code == 200
 
 
-# The form ------------------------------------------------------------------------------------------
+# The form ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -173,7 +173,7 @@ def test_a_duplicate_is_refused_on_the_form_with_a_clear_message(client, world):
     assert RoleRequest.objects.count() == 1
 
 
-# Approvals -----------------------------------------------------------------------------------------
+# Approvals ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -296,7 +296,7 @@ def test_another_psus_administrator_and_the_help_desks_do_not_see_the_request(cl
     assert role_request.status == Status.REQUESTED
 
 
-# My requests ---------------------------------------------------------------------------------------
+# My requests -------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
