@@ -501,3 +501,44 @@ def test_every_post_door_refuses_a_request_without_the_csrf_token(doors, world):
                     continue  # redirects only, change nothing
                 failures.append(f"POST {url} as {role} without CSRF token: {answer(response)}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_a_help_desk_request_answers_its_maker_and_psu_administrators_only(world):
+    """Every page of one request made by the School Student Help Desk of 920304 for a
+    student of that campus: its maker and 920's administrator open it (its handouts are its
+    maker's only, as every request's are); the help desk of
+    another campus of 920, the LEA help desk of 920 (not theirs) and another PSU's
+    administrator get 404, as for a request nobody has."""
+    student = world.students(world.psu920).first()
+    maker = Client()
+    maker.force_login(world.school920)
+    draft = maker.post(
+        reverse("regeneration:new_single"),
+        {"psu_code": "920", "student_uid": student.student_number},
+    )
+    maker.post(draft["Location"])
+    regeneration = RegenerationRequest.objects.get(requester=world.school920)
+    lifecycle.request_run(request_id=regeneration.pk, budget_seconds=60)
+    routes = [r for r in all_routes() if r.startswith("<int:pk>") or "requests/<int:pk>" in r]
+    failures = []
+    for username, allowed_here in (
+        ("school920", True),
+        ("admin920", True),
+        ("school920high", False),
+        ("helpdesk920", False),
+        ("admin010", False),
+    ):
+        client = Client()
+        client.force_login(getattr(world, username))
+        for route in routes:
+            url = "/" + route.replace("<int:pk>", str(regeneration.pk))
+            got = client.get(url).status_code
+            handout = url.endswith(("passwords.csv", "cards/"))
+            if username == "admin920" and handout and got == 403:
+                continue  # handouts are the requester's only
+            if allowed_here and got not in (200, 302, 405):
+                failures.append(f"GET {url} as {username}: {got}")
+            if not allowed_here and got not in (404, 405):
+                failures.append(f"GET {url} as {username}: {got}, not 404")
+    assert not failures, "\n".join(failures)
