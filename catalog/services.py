@@ -92,6 +92,14 @@ def role_request_approve(
         raise RoleRequestRefused("Nobody approves their own role request: another person must.")
     if not may_decide(by, role_request):
         raise _no_longer(role_request, "approved by you")
+    held = RoleAssignment.objects.filter(
+        user_id=role_request.user_id, role=role_request.role, psu_id=role_request.psu_id
+    )
+    if held.exists():  # granted directly in admin meanwhile: deny or leave it
+        raise RoleRequestRefused(
+            f"{role_request.user.get_username()} already holds this role for PSU "
+            f"{role_request.psu.code}; deny the request, or remove that role first."
+        )
     now = timezone.now()
     moved = _move(
         role_request,

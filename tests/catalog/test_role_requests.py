@@ -142,6 +142,18 @@ def lea_admin_of_920(username: str) -> User:
     return lea_admin(UserFactory(username=username), PSU.objects.get(code="920"))
 
 
+@pytest.mark.django_db
+def test_approving_a_role_granted_meanwhile_in_admin_is_refused(world):
+    role_request = request_for(world.teacher, world.psu920)
+    lea_admin(world.teacher, world.psu920)
+
+    with pytest.raises(RoleRequestRefused, match="teacher already holds this role for PSU 920"):
+        role_request_approve(role_request=role_request, by=world.admin920)
+
+    role_request.refresh_from_db()
+    assert role_request.status == Status.REQUESTED
+
+
 # The two-person rule -----------------------------------------------------------------------------
 
 

@@ -8,7 +8,8 @@ from people.models import PSU, Campus, Student, User
 class Command(BaseCommand):
     help = (
         "Create the demo PSUs (920, 010, 32B), campuses, students and staff accounts "
-        "(admin920, admin010, adminmulti, support, teacher, root). Safe to run again."
+        "(admin920, admin010, adminmulti, support, teacher, root, helpdesk920, school920304). "
+        "Safe to run again."
     )
 
     def add_arguments(self, parser):
