@@ -409,6 +409,9 @@ REGENERATION_CHUNK_SIZE = env.int("REGENERATION_CHUNK_SIZE", default=2000)
 # (so a worker process holds this many connections while it runs a request).
 REGENERATION_PARALLEL_CHUNKS = env.int("REGENERATION_PARALLEL_CHUNKS", default=2)
 REGENERATION_TASK_BUDGET_SECONDS = env.float("REGENERATION_TASK_BUDGET_SECONDS", default=20.0)
+# Lanes serve the running request with the fewest students left first; one that has waited
+# longer than this since Confirm without a first chunk goes ahead of that order.
+REGENERATION_FIRST_CHUNK_SECONDS = env.float("REGENERATION_FIRST_CHUNK_SECONDS", default=5.0)
 REGENERATION_STALE_AFTER_SECONDS = env.int("REGENERATION_STALE_AFTER_SECONDS", default=60)
 REGENERATION_HASH_AT_REQUEST_TIME = env.bool("REGENERATION_HASH_AT_REQUEST_TIME", default=False)
 REGENERATION_HASHED_CHUNK_SIZE = env.int("REGENERATION_HASHED_CHUNK_SIZE", default=50)
