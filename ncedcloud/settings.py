@@ -174,6 +174,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
     "DISABLE_SERVER_SIDE_CURSORS", default=False
 )
+# Django's cache: short-lived counts only (see REGENERATION_SIGN_IN_COUNTS_SECONDS), so the
+# default, each process its own memory, is correct; Redis shares them between web processes.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a busy writer instead of failing at once; tasks run in process here.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -412,6 +415,8 @@ REGENERATION_TASK_BUDGET_SECONDS = env.float("REGENERATION_TASK_BUDGET_SECONDS",
 # Lanes serve the running request with the fewest students left first; one that has waited
 # longer than this since Confirm without a first chunk goes ahead of that order.
 REGENERATION_FIRST_CHUNK_SECONDS = env.float("REGENERATION_FIRST_CHUNK_SECONDS", default=5.0)
+# The progress answer of a finished request counts its sign-ins at most this often.
+REGENERATION_SIGN_IN_COUNTS_SECONDS = env.int("REGENERATION_SIGN_IN_COUNTS_SECONDS", default=30)
 REGENERATION_STALE_AFTER_SECONDS = env.int("REGENERATION_STALE_AFTER_SECONDS", default=60)
 REGENERATION_HASH_AT_REQUEST_TIME = env.bool("REGENERATION_HASH_AT_REQUEST_TIME", default=False)
 REGENERATION_HASHED_CHUNK_SIZE = env.int("REGENERATION_HASHED_CHUNK_SIZE", default=50)
