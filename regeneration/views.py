@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ncedcloud.links import portal_url
+from ncedcloud.sessions import not_renewing_session
 from people.permissions import lea_admin_required
 
 from .confirming import campus_choices, confirmation_of
@@ -307,6 +308,7 @@ def _sign_ins_recent(regeneration: RegenerationRequest) -> dict | None:
 @lea_admin_required
 @require_GET
 @never_cache
+@not_renewing_session
 def regeneration_progress(request: HttpRequest, pk: int) -> JsonResponse:
     """The request's progress for the page's live progress bar, read from the database.
     Times come as ISO 8601 and as the page shows them; ``handout`` says which part of the
