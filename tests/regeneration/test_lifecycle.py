@@ -17,7 +17,7 @@ from regeneration.models import RegenerationOutcome, RegenerationRequest
 from regeneration.selectors import chunk_progress
 from regeneration.tasks import task_run_request
 from tests.factories import RegenerationRequestFactory
-from tests.regeneration.helpers import make_request, run, tokens
+from tests.regeneration.helpers import make_request, run, tokens, whole_psu_values
 
 Status = RegenerationRequest.Status
 
@@ -228,14 +228,7 @@ def test_a_small_request_behind_a_larger_one_of_its_psu_waits_and_holds_up_no_ot
 
 @pytest.mark.django_db
 def test_a_queued_request_shows_how_many_students_were_confirmed(world, admin920_client):
-    values = {
-        "psu_code": "920",
-        "campus_codes": [],
-        "grade_levels": [],
-        "reset_current_passwords": False,
-        "force_password_change": False,
-        "comments": "",
-    }
+    values = whole_psu_values()
     request = lifecycle.regeneration_request_create(
         requester=world.admin920, values=values, confirmation_key=uuid.uuid4()
     )
