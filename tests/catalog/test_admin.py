@@ -128,3 +128,52 @@ def test_nobody_edits_a_role_request_not_even_a_superuser(root_client, world):
     role_request.refresh_from_db()
     assert role_request.status == Status.REQUESTED
     assert response.status_code == 403 and deleted.status_code == 403
+
+
+def change_form_data(response) -> dict:
+    """The user's admin change form as the browser would post it back, unchanged."""
+    form = response.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if hasattr(field.widget, "decompress"):
+            for i, part in enumerate(field.widget.decompress(value)):
+                data[f"{name}_{i}"] = "" if part is None else str(part)
+        elif isinstance(value, (list, tuple)) or hasattr(value, "all"):
+            data[name] = [
+                getattr(v, "pk", v) for v in (value.all() if hasattr(value, "all") else value)
+            ]
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = str(value)
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name in management.fields:
+            data[f"{management.prefix}-{name}"] = management.initial.get(name, 0)
+    return data
+
+
+@pytest.mark.django_db
+def test_a_grant_on_the_users_admin_page_is_recorded_as_well(root_client, world):
+    url = reverse("admin:people_user_change", args=[world.teacher.pk])
+    data = change_form_data(root_client.get(url))
+    prefix = "role_assignments"
+    data.update(
+        {
+            f"{prefix}-TOTAL_FORMS": "1",
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-0-role": Role.LEA_HELP_DESK,
+            f"{prefix}-0-psu": world.psu920.pk,
+            f"{prefix}-0-ends_on": "",
+        }
+    )
+
+    response = root_client.post(url, data)
+
+    assert response.status_code == 302, page_text(response)[:2000]
+    assignment = RoleAssignment.objects.get(user=world.teacher)
+    assert assignment.role == Role.LEA_HELP_DESK and assignment.granted_by == root_client.root
+    assert assignment.role_request.granted_directly
+    assert assignment.role_request.status == Status.GRANTED
