@@ -150,7 +150,7 @@ def bundle_open(path: Path | str) -> Iterator[Bundle]:
     path = Path(path)
     if path.is_dir():
         names = {p.stem.lower(): p for p in path.iterdir() if p.suffix.lower() == ".csv"}
-        yield Bundle(lambda p: open(p, "rb"), _known(names))
+        yield Bundle(lambda p: open(p, "rb"), _known(names))  # noqa: SIM115 -- closed by the reader
         return
     if not zipfile.is_zipfile(path):
         raise BundleError(f"{path.name} is neither a folder nor a .zip file.")
