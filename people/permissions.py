@@ -42,3 +42,19 @@ def teacher_required(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+SUPERUSER_REQUIRED = "This page is for the portal's superusers."
+
+
+def superuser_required(view):
+    """Signed-in superusers; other staff get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_superuser:
+            raise PermissionDenied(SUPERUSER_REQUIRED)
+        return view(request, *args, **kwargs)
+
+    return wrapped

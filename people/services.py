@@ -226,7 +226,9 @@ def default_password_disclosure_record(
         actor.username,
         student_count,
         psu_id,
-        f", request {request_number}" if request_number else f", student {student.pk}",
+        f", request {request_number}"
+        if request_number
+        else (f", student {student.pk}" if student else f", {scope[:200]}"),
     )
     return disclosure
 

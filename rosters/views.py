@@ -10,7 +10,6 @@ from pathlib import Path
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import user_passes_test
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,7 +29,7 @@ from ncedcloud.csv_export import csv_download
 from ncedcloud.links import portal_url
 from people.forms import ResetToDefaultForm
 from people.models import PSU, DefaultPasswordDisclosure
-from people.permissions import lea_admin_required, teacher_required
+from people.permissions import lea_admin_required, superuser_required, teacher_required
 from people.services import (
     default_password_disclosure_record,
     psu_teachers_may_reset_set,
@@ -265,7 +264,7 @@ class RosterUploadForm(forms.Form):
     check_only = forms.BooleanField(label="Check only; change nothing", required=False)
 
 
-@user_passes_test(lambda user: user.is_superuser)
+@superuser_required
 @require_http_methods(["GET", "POST"])
 def roster_import(request: HttpRequest) -> HttpResponse:
     """The import of ``manage.py import_oneroster``, for superusers, from a page."""
