@@ -150,9 +150,7 @@ def test_line_numbers_count_a_field_spanning_lines(bundle):
 
     result = oneroster_import(bundle(users=users, enrollments=None))
 
-    assert _bad(result) == [
-        "users.csv line 4: bad grade: “XX” has no mapping in ONEROSTER_GRADES"
-    ]
+    assert _bad(result) == ["users.csv line 4: bad grade: “XX” has no mapping in ONEROSTER_GRADES"]
 
 
 def test_bad_rows_are_each_named_with_file_line_and_reason_and_nothing_changes(bundle):

@@ -20,8 +20,8 @@ from catalog.models import RoleAssignment
 from people.models import PSU, Campus, CredentialEvent, DefaultPasswordDisclosure, Student, User
 from regeneration import lifecycle
 from regeneration.models import RegenerationOutcome, RegenerationRequest
-from rosters.models import Class, Enrollment, Teacher
-from tests.factories import RegenerationRequestFactory, UserFactory
+from rosters.models import Class
+from tests.factories import RegenerationRequestFactory, UserFactory, class_taught
 from tests.helpers import page_text
 
 ROLES = ("anonymous", "student", "teacher", "support", "admin010", "admin920", "root")
@@ -259,27 +259,6 @@ def doors(world) -> Doors:
     )
 
 
-def class_taught(user, campus, students, sourced_id="walk") -> Class:
-    """A class of ``campus`` that ``user`` (made a OneRoster teacher) teaches."""
-    teacher, _ = Teacher.objects.get_or_create(
-        user=user, defaults={"sourced_id": f"t-{user.username}", "psu": campus.psu}
-    )
-    roster_class = Class.objects.create(
-        sourced_id=sourced_id, title=f"Class {sourced_id}", campus=campus, psu=campus.psu
-    )
-    Enrollment.objects.create(
-        sourced_id=f"{sourced_id}-t", roster_class=roster_class, role="teacher", teacher=teacher
-    )
-    for student in students:
-        Enrollment.objects.create(
-            sourced_id=f"{sourced_id}-{student.pk}",
-            roster_class=roster_class,
-            role="student",
-            student=student,
-        )
-    return roster_class
-
-
 def admin_objects(world, request920) -> dict[tuple[str, str], int]:
     """One object of PSU 920 (or of admin920) per model in admin."""
     outcome = RegenerationOutcome.objects.filter(request=request920).first()
@@ -368,7 +347,9 @@ def test_every_door_answers_each_role_as_its_policy_says(doors, world):
                     failures.append(f"{method} {url} as {role}: {got}")
                 own_class = role == "teacher" and url.startswith("/my-students/")
                 leaked = (
-                    "" if role in ("admin920", "root") or own_class else leak_of_920(response, doors)
+                    ""
+                    if role in ("admin920", "root") or own_class
+                    else leak_of_920(response, doors)
                 )
                 if leaked:
                     failures.append(f"{method} {url} as {role}: shows {leaked}")
@@ -473,7 +454,10 @@ def test_a_teacher_reaches_only_their_own_classes_and_nothing_of_another_psu(doo
     classmates = list(world.students(world.psu920).exclude(pk=doors.student920.pk)[:3])
     colleague = class_taught(UserFactory(username="colleague"), world.elementary, classmates, "c2")
     other_psu = class_taught(
-        UserFactory(username="teacher010"), world.campus010, list(world.students(world.psu010)), "c3"
+        UserFactory(username="teacher010"),
+        world.campus010,
+        list(world.students(world.psu010)),
+        "c3",
     )
     client = doors.clients["teacher"]
     page = page_text(client.get(reverse("rosters:my_students")))
