@@ -119,8 +119,8 @@ def test_requester_downloads_the_changed_students_current_default_passwords_as_c
         grade,
         signs_in,
         note,
-        teacher,
-        class_,
+        _teacher,
+        _class,
     ) in rows:
         student = students[number]
         assert (last, first, username) == (student.last_name, student.first_name, student.username)

@@ -123,8 +123,9 @@ def test_quoted_fields_embedded_commas_newlines_bom_and_crlf_are_read(bundle):
         {**USERS[2], "familyName": "Nguyen\nsecond line"},
     ]
     classes = [{**CLASSES[0], "title": "Kindergarten A, room 4"}]
-    enrollments = ENROLLMENTS + [
-        {"sourcedId": "e9", "classSourcedId": "c1", "userSourcedId": "nobody", "role": "student"}
+    enrollments = [
+        *ENROLLMENTS,
+        {"sourcedId": "e9", "classSourcedId": "c1", "userSourcedId": "nobody", "role": "student"},
     ]
 
     result = oneroster_import(
@@ -157,11 +158,13 @@ def test_bad_rows_are_each_named_with_file_line_and_reason_and_nothing_changes(b
     PSUFactory(code="010")
     CampusFactory(code="010304", psu=PSU.objects.get(code="010"))
     StudentFactory(username="taken", student_number="5555")
-    orgs = ORGS + [
+    orgs = [
+        *ORGS,
         {"sourcedId": "s010", "name": "Wrong", "type": "school", "identifier": "010304",
          "parentSourcedId": "d920"},
     ]  # fmt: skip
-    users = USERS + [
+    users = [
+        *USERS,
         {**USERS[1], "sourcedId": "u3", "username": "ada3"},  # line 5: duplicate identifier
         {**USERS[2], "sourcedId": "u4", "identifier": "1900000004"},  # 6: duplicate username
         {**USERS[2], "sourcedId": "u5", "identifier": "1900000005", "username": "x5",
@@ -171,8 +174,9 @@ def test_bad_rows_are_each_named_with_file_line_and_reason_and_nothing_changes(b
         {**USERS[2], "sourcedId": "u7", "identifier": "1900000007", "username": "taken"},  # 9
         {**USERS[2], "sourcedId": "u8", "identifier": "", "username": "x8"},  # 10: missing
     ]  # fmt: skip
-    enrollments = ENROLLMENTS + [
-        {"sourcedId": "e4", "classSourcedId": "nope", "userSourcedId": "u1", "role": "student"}
+    enrollments = [
+        *ENROLLMENTS,
+        {"sourcedId": "e4", "classSourcedId": "nope", "userSourcedId": "u1", "role": "student"},
     ]
 
     result = oneroster_import(bundle(orgs=orgs, users=users, enrollments=enrollments))
@@ -210,7 +214,9 @@ def test_a_header_lacking_a_column_refuses_the_bundle(bundle):
     text = (path / "users.csv").read_text().replace("grades,", "grade,", 1)
     (path / "users.csv").write_text(text)
 
-    with pytest.raises(BundleError, match="users.csv line 1, the header, lacks the column grades"):
+    with pytest.raises(
+        BundleError, match=r"users\.csv line 1, the header, lacks the column grades"
+    ):
         oneroster_import(path)
 
 
@@ -223,7 +229,7 @@ def test_the_manifest_says_which_files_are_read(bundle):
         "propertyName,value\noneroster.version,1.1\nfile.users,bulk\n"
     )
     (path / "users.csv").unlink()
-    with pytest.raises(BundleError, match="lists users.csv \\(bulk\\), but it is missing"):
+    with pytest.raises(BundleError, match=r"lists users\.csv \(bulk\), but it is missing"):
         oneroster_import(path)
 
 
