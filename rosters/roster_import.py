@@ -213,6 +213,7 @@ class _Import:
         for campus in Campus.objects.exclude(sourced_id=None):
             self.orgs[campus.sourced_id] = Org("school", campus.psu_id, campus.pk)
         records = [r for r in self.bundle.records("orgs") if not r.problem or self._bad(r)]
+        self.result.rows += len(records)
         seen: dict[tuple[str, str], int] = {}
         districts = [r for r in records if r["type"].lower() == "district"]
         schools = [r for r in records if r["type"].lower() == "school"]
