@@ -17,11 +17,12 @@ from .models import Teacher
 logger = logging.getLogger(__name__)
 
 
-def teachers_invite(*, teachers: Iterable[Teacher], domain: str, use_https: bool, actor) -> int:
+def teachers_invite(*, teachers: Iterable[Teacher], portal: str, actor) -> int:
     """Email each active teacher with an address a link to set their password: Django's
     password-reset email and ``default_token_generator``, so the link works once and expires
     after PASSWORD_RESET_TIMEOUT. ``PasswordResetForm.get_users`` skips accounts with no
     usable password, which a new teacher's is, so the mail is sent here for each teacher.
+    ``portal`` is the address the link starts with (``ncedcloud.links.portal_url``).
     Returns how many were invited."""
     form = PasswordResetForm()
     invited = []
@@ -31,12 +32,11 @@ def teachers_invite(*, teachers: Iterable[Teacher], domain: str, use_https: bool
             continue
         context = {
             "email": user.email,
-            "domain": domain,
+            "portal": portal,
             "site_name": "NCEdCloud Portal",
             "uid": urlsafe_base64_encode(force_bytes(user.pk)),
             "user": user,
             "token": default_token_generator.make_token(user),
-            "protocol": "https" if use_https else "http",
             "invited_by": actor,
         }
         form.send_mail(
