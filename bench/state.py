@@ -213,6 +213,7 @@ def requests_confirm(
                     "comments": MARKER,
                 },
                 confirmation_key=uuid.uuid4(),
+                typed_count=psu.students,  # the administrator types the count shown
             )
             ids.append(request.pk)
             if confirmed:

@@ -131,7 +131,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "ncedcloud.sessions.SessionMiddleware",  # Django's; a poll does not renew the session
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -175,6 +175,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
     "DISABLE_SERVER_SIDE_CURSORS", default=False
 )
+# Django's cache: short-lived counts only (see REGENERATION_SIGN_IN_COUNTS_SECONDS), so the
+# default, each process its own memory, is correct; Redis shares them between web processes.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a busy writer instead of failing at once; tasks run in process here.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -410,6 +413,11 @@ REGENERATION_CHUNK_SIZE = env.int("REGENERATION_CHUNK_SIZE", default=2000)
 # (so a worker process holds this many connections while it runs a request).
 REGENERATION_PARALLEL_CHUNKS = env.int("REGENERATION_PARALLEL_CHUNKS", default=2)
 REGENERATION_TASK_BUDGET_SECONDS = env.float("REGENERATION_TASK_BUDGET_SECONDS", default=20.0)
+# Lanes serve the running request with the fewest students left first; one that has waited
+# longer than this since Confirm without a first chunk goes ahead of that order.
+REGENERATION_FIRST_CHUNK_SECONDS = env.float("REGENERATION_FIRST_CHUNK_SECONDS", default=5.0)
+# The progress answer of a finished request counts its sign-ins at most this often.
+REGENERATION_SIGN_IN_COUNTS_SECONDS = env.int("REGENERATION_SIGN_IN_COUNTS_SECONDS", default=30)
 REGENERATION_STALE_AFTER_SECONDS = env.int("REGENERATION_STALE_AFTER_SECONDS", default=60)
 REGENERATION_HASH_AT_REQUEST_TIME = env.bool("REGENERATION_HASH_AT_REQUEST_TIME", default=False)
 REGENERATION_HASHED_CHUNK_SIZE = env.int("REGENERATION_HASHED_CHUNK_SIZE", default=50)

@@ -25,10 +25,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -246,7 +247,24 @@ def _fairest_chunks():
         chunks = chunks.exclude(request__reset_current_passwords=True)
     done = F("request__processed_count") + F("request__failed_count") + F("request__skipped_count")
     left = F("request__targeted_count") - done
-    return chunks.order_by(left.asc(), "request__queued_at", "request_id", "index")
+    return chunks.annotate(overdue=_first_chunk_overdue()).order_by(
+        "overdue", left.asc(), "request__queued_at", "request_id", "index"
+    )
+
+
+def _first_chunk_overdue():
+    """0 for a request confirmed more than REGENERATION_FIRST_CHUNK_SECONDS ago that has
+    changed nobody yet, 1 otherwise: an overdue request's first chunk goes ahead of the
+    fewest-left order. Without it a district confirmed while many smaller requests run waits
+    for all of them before its first chunk (measured: README, "State day")."""
+    waited = timezone.now() - timedelta(seconds=settings.REGENERATION_FIRST_CHUNK_SECONDS)
+    untouched = Q(
+        request__processed_count=0,
+        request__failed_count=0,
+        request__skipped_count=0,
+        request__queued_at__lt=waited,
+    )
+    return Case(When(untouched, then=Value(0)), default=Value(1), output_field=IntegerField())
 
 
 def chunks_claimable(*, request_id: int) -> bool:

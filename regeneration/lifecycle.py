@@ -51,6 +51,7 @@ RUN_CHUNK_TASK = "regeneration.run_chunk"
 # Requests a lane starts before its next chunk, at most: planning is a read of the request's
 # student ids, and the lane's own chunk should not wait long behind a burst of confirms.
 START_AT_ONCE = 20
+START_BUDGET_SECONDS = 1.0
 REQUESTED_STAGE = StagingTable(
     "regeneration_requested_stage", (("request_id", "bigint"), ("student_id", "bigint"))
 )
@@ -138,6 +139,7 @@ def regeneration_request_create(
                 comments=values["comments"],
                 confirmation_key=confirmation_key,
                 portal_url=portal_url,
+                targeted_count=count,  # as confirmed; the start counts again
             )
             if student_ids is not None:
                 _students_record(request, student_ids)
@@ -458,30 +460,43 @@ def request_start(*, request_id: int) -> RunState | None:
     return None
 
 
-def request_start_waiting(*, at_most: int = START_AT_ONCE) -> int:
-    """Start the queued requests that nothing holds up (no request of their PSU runs),
-    earliest first, ``at_most`` of them; how many it started.
+def request_start_waiting(
+    *, at_most: int = START_AT_ONCE, budget_seconds: float = START_BUDGET_SECONDS
+) -> int:
+    """Start the queued requests that nothing holds up (no earlier request of their PSU is
+    queued or running), smallest first (by the count confirmed), ``at_most`` of them and
+    for at most ``budget_seconds``; how many it started.
 
     Lanes call this before each chunk they claim, so a request confirmed while every worker
     is busy starts within a chunk, instead of waiting for its own task's turn in the queue
     behind the slices of every running request, and the fairest chunk is chosen among all
-    of them. Its task, when its turn comes, finds it running (or done) and joins in; the
-    start itself is ``request_start``'s, with its PSU lock."""
+    of them. Smallest first because a start reads every student id of its request: a
+    charter school confirmed after several districts then does not wait for their planning.
+    Its task, when its turn comes, finds it running (or done) and joins in; the start itself
+    is ``request_start``'s, with its PSU lock."""
+    deadline = time.monotonic() + budget_seconds
     started = 0
-    while started < at_most:
-        running_psus = RegenerationRequest.objects.filter(status=Status.RUNNING).values("psu_id")
-        waiting = (
-            RegenerationRequest.objects.filter(status=Status.QUEUED)
-            .exclude(psu_id__in=running_psus)
-            .order_by("queued_at", "id")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if waiting is None:
-            break
+    for waiting in _startable_requests()[:at_most]:
         run_or_fail(waiting, partial(request_start, request_id=waiting))
         started += 1
+        if time.monotonic() >= deadline:
+            break
     return started
+
+
+def _startable_requests() -> list[int]:
+    """The first queued request of every PSU with none running, smallest first."""
+    running_psus = RegenerationRequest.objects.filter(status=Status.RUNNING).values("psu_id")
+    queued = (
+        RegenerationRequest.objects.filter(status=Status.QUEUED)
+        .exclude(psu_id__in=running_psus)
+        .order_by("queued_at", "id")
+        .values_list("pk", "psu_id", "targeted_count")
+    )
+    first_of_psu: dict[int, tuple[int, int]] = {}
+    for pk, psu_id, count in queued:
+        first_of_psu.setdefault(psu_id, (count, pk))
+    return [pk for _, pk in sorted(first_of_psu.values())]
 
 
 def _chunk_failed(request_id: int, error: Exception) -> None:

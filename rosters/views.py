@@ -232,12 +232,7 @@ def teachers_invite_view(request: HttpRequest) -> HttpResponse:
             raise Http404("No such teacher.")
     else:
         chosen = visible.filter(psu__code=request.POST.get("psu", "")[:3])
-    count = teachers_invite(
-        teachers=chosen,
-        domain=request.get_host(),
-        use_https=request.is_secure(),
-        actor=request.user,
-    )
+    count = teachers_invite(teachers=chosen, portal=portal_url(request), actor=request.user)
     messages.success(
         request, f"{count} teacher{'s' if count != 1 else ''} invited to set a password."
     )

@@ -51,8 +51,10 @@ def test_a_small_state_keeps_one_psu_of_each_kind():
     "DATABASE_URL=postgres://... and CELERY_BROKER_URL=redis://...",
 )
 @pytest.mark.django_db(transaction=True)
-def test_bench_state_reports_each_worker_count_and_removes_its_data(tmp_path, capsys):
+def test_bench_state_reports_each_worker_count_and_removes_its_data(tmp_path, capsys, settings):
     students_before = Student.objects.count()
+    # Its larger PSUs then need their count typed at Confirm, as a district's does.
+    settings.REGENERATION_CONFIRM_TYPING_THRESHOLD = 10
 
     options = ["--students", "90", "--psus", "4", "--submit-seconds", "1", "--timeout", "120"]
 

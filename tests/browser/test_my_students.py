@@ -25,7 +25,8 @@ def two_classes(world):
                 campus=world.elementary,
                 grade=grade,
                 username=f"{prefix}{n:02d}",
-                default_password=f"Kite-{prefix[:2]}-{n:02d}-{grade}",  # short: its token fits the login column
+                # Short: its token must fit the login column (128 characters).
+                default_password=f"Kite-{prefix[:2]}-{n:02d}-{grade}",
             )
             for n in range(count)
         ]

@@ -14,6 +14,18 @@ def make_request(world, **options) -> RegenerationRequest:
     return RegenerationRequestFactory(requester=world.admin920, psu=world.psu920, **options)
 
 
+def whole_psu_values(psu_code: str = "920") -> dict:
+    """The form's values for a default-only request of every campus and grade of a PSU."""
+    return {
+        "psu_code": psu_code,
+        "campus_codes": [],
+        "grade_levels": [],
+        "reset_current_passwords": False,
+        "force_password_change": False,
+        "comments": "",
+    }
+
+
 def run(request: RegenerationRequest) -> RegenerationRequest:
     lifecycle.request_run(request_id=request.pk, budget_seconds=60)
     request.refresh_from_db()

@@ -16,7 +16,7 @@ from regeneration import engine, lifecycle
 from regeneration.models import RegenerationOutcome, RegenerationRequest
 from tests.factories import UserFactory, lea_admin
 from tests.helpers import page_text
-from tests.regeneration.helpers import make_request, run
+from tests.regeneration.helpers import make_request, run, whole_psu_values
 
 Status = RegenerationRequest.Status
 
@@ -276,14 +276,7 @@ def test_a_small_request_needs_no_typing(admin920_client, settings):
 @pytest.mark.django_db
 def test_the_service_refuses_an_untyped_large_request_too(world, settings):
     settings.REGENERATION_CONFIRM_TYPING_THRESHOLD = 10
-    values = {
-        "psu_code": "920",
-        "campus_codes": [],
-        "grade_levels": [],
-        "reset_current_passwords": False,
-        "force_password_change": False,
-        "comments": "",
-    }
+    values = whole_psu_values()
 
     with pytest.raises(lifecycle.RequestCountNotTyped):
         lifecycle.regeneration_request_create(

@@ -3,6 +3,8 @@ fixed number of queries whatever its size, and two lanes change every student ex
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from cryptography.fernet import Fernet
 from django.db import OperationalError, connection
@@ -340,3 +342,21 @@ def test_lanes_of_one_task_finish_every_running_request_changing_each_student_on
     assert all(after[pk] != before[pk] for pk in before)
     for student in world.students(world.psu920):
         assert student.check_password(decrypt_default_password(student.default_password_encrypted))
+
+
+@pytest.mark.django_db
+def test_a_request_that_waited_too_long_for_its_first_chunk_goes_ahead_of_smaller_ones(
+    world, settings
+):
+    settings.REGENERATION_CHUNK_SIZE = 2
+    settings.REGENERATION_FIRST_CHUNK_SECONDS = 5
+    large = started(world, world.psu920)  # 17 students, confirmed 6 s ago, none changed yet
+    RegenerationRequest.objects.filter(pk=large.pk).update(
+        queued_at=large.queued_at - timedelta(seconds=6)
+    )
+    small = started(world, world.psu010)  # 3 students, just confirmed
+
+    served = [engine.chunk_process_fairest() for _ in range(4)]
+
+    # The overdue district gets one chunk, then fewest left first again.
+    assert served == [large.pk, small.pk, small.pk, large.pk]

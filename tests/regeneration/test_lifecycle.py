@@ -3,10 +3,12 @@ swept up again when its worker is gone."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
+from django.urls import reverse
 from django.utils import timezone
 
 from credentials.crypto import decrypt_default_password
@@ -15,7 +17,7 @@ from regeneration.models import RegenerationOutcome, RegenerationRequest
 from regeneration.selectors import chunk_progress
 from regeneration.tasks import task_run_request
 from tests.factories import RegenerationRequestFactory
-from tests.regeneration.helpers import make_request, run, tokens
+from tests.regeneration.helpers import make_request, run, tokens, whole_psu_values
 
 Status = RegenerationRequest.Status
 
@@ -183,3 +185,56 @@ def test_lanes_start_a_waiting_request_of_a_psu_only_after_the_one_running_there
     assert first.finished_at <= second.started_at
     for student in world.students(world.psu920):
         assert student.check_password(decrypt_default_password(student.default_password_encrypted))
+
+
+@pytest.mark.django_db
+def test_lanes_start_the_smallest_waiting_request_first(world):
+    district = RegenerationRequestFactory(
+        requester=world.admin920, psu=world.psu920, targeted_count=17
+    )
+    charter = RegenerationRequestFactory(
+        requester=world.admin010, psu=world.psu010, targeted_count=3
+    )
+
+    assert lifecycle.request_start_waiting(at_most=1) == 1
+
+    district.refresh_from_db()
+    charter.refresh_from_db()
+    assert (charter.status, district.status) == (Status.RUNNING, Status.QUEUED)
+
+
+@pytest.mark.django_db
+def test_a_small_request_behind_a_larger_one_of_its_psu_waits_and_holds_up_no_other_psu(world):
+    larger = RegenerationRequestFactory(
+        requester=world.admin920, psu=world.psu920, targeted_count=17
+    )
+    smaller = RegenerationRequestFactory(
+        requester=world.admin920, psu=world.psu920, targeted_count=1
+    )
+    other = RegenerationRequestFactory(requester=world.admin010, psu=world.psu010, targeted_count=3)
+
+    assert lifecycle.request_start_waiting() == 2
+
+    statuses = {
+        r.pk: r.status
+        for r in RegenerationRequest.objects.filter(pk__in=[larger.pk, smaller.pk, other.pk])
+    }
+    assert statuses == {
+        other.pk: Status.RUNNING,
+        larger.pk: Status.RUNNING,
+        smaller.pk: Status.QUEUED,
+    }
+
+
+@pytest.mark.django_db
+def test_a_queued_request_shows_how_many_students_were_confirmed(world, admin920_client):
+    values = whole_psu_values()
+    request = lifecycle.regeneration_request_create(
+        requester=world.admin920, values=values, confirmation_key=uuid.uuid4()
+    )
+
+    page = admin920_client.get(reverse("regeneration:detail", args=[request.pk]))
+
+    assert request.status == Status.QUEUED
+    count = world.students(world.psu920).count()
+    assert f"0 of {count} students changed" in page.content.decode()

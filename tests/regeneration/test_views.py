@@ -9,6 +9,8 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -249,6 +251,29 @@ def test_progress_reports_counts_from_the_database(admin920_client, world, setti
         "targeted": 17,
         "processed": 5,
     }
+
+
+@pytest.mark.django_db
+def test_a_finished_request_s_progress_counts_its_sign_ins_once_per_interval(
+    admin920_client, world, settings
+):
+    settings.REGENERATION_SIGN_IN_COUNTS_SECONDS = 30
+    regeneration = RegenerationRequestFactory(
+        requester=world.admin920, psu=world.psu920, reset_current_passwords=True
+    )
+    lifecycle.request_run(request_id=regeneration.pk, budget_seconds=60)
+    url = reverse("regeneration:progress", args=[regeneration.pk])
+    first = admin920_client.get(url).json()["sign_ins"]
+
+    with CaptureQueriesContext(connection) as queries:
+        again = admin920_client.get(url).json()["sign_ins"]
+
+    assert first == again == {"signed_in": 0, "signs_in_now": 17}
+    assert not [q for q in queries.captured_queries if "regenerationoutcome" in q["sql"]]
+    # The request page itself counts live.
+    Student.objects.filter(psu=world.psu920).update(login_source=Student.LoginSource.OWN)
+    page = page_text(admin920_client.get(regeneration.get_absolute_url()))
+    assert "Right now 0 of them sign in with the password this request set" in page
 
 
 @pytest.mark.django_db
