@@ -70,6 +70,11 @@ class User(AbstractUser):
         return bool(self.administered_psu_codes)
 
     @cached_property
+    def is_teacher(self) -> bool:
+        """Linked to an active OneRoster teacher (``rosters.Teacher``): *My Students*."""
+        return type(self).objects.filter(pk=self.pk, roster_teacher__is_active=True).exists()
+
+    @cached_property
     def is_support(self) -> bool:
         return self.role_assignments.filter(role="support").exists()
 
@@ -79,6 +84,14 @@ class PSU(models.Model):
 
     code = models.CharField(max_length=3, unique=True, validators=[PSU_CODE.validator()])
     name = models.CharField(max_length=200)
+    sourced_id = models.CharField(
+        "OneRoster sourcedId", max_length=255, unique=True, null=True, blank=True, editable=False
+    )
+    teachers_may_reset = models.BooleanField(
+        "Teachers may reset to the default password",
+        default=False,
+        help_text="A teacher may reset one of their own students to the default password.",
+    )
 
     class Meta:
         verbose_name = "PSU"
@@ -97,6 +110,9 @@ class Campus(models.Model):
     name = models.CharField(max_length=200)
     psu = models.ForeignKey(
         PSU, on_delete=models.PROTECT, related_name="campuses", verbose_name="PSU"
+    )
+    sourced_id = models.CharField(
+        "OneRoster sourcedId", max_length=255, unique=True, null=True, blank=True, editable=False
     )
 
     class Meta:
@@ -167,6 +183,11 @@ class Student(AbstractBaseUser):
     login_set_at = models.DateTimeField(null=True, blank=True, editable=False)
     own_password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
+    # The student's id in the SIS's OneRoster export (``rosters.oneroster``): enrollments
+    # name students by it. Empty for students the portal's own CSV made.
+    sourced_id = models.CharField(
+        "OneRoster sourcedId", max_length=255, unique=True, null=True, blank=True, editable=False
+    )
 
     USERNAME_FIELD = "username"
 
@@ -269,13 +290,15 @@ class DefaultPasswordDisclosure(models.Model):
         REVEAL = "reveal", "Revealed on the student's page"
         CSV = "csv", "CSV download"
         CARDS = "cards", "Printable cards"
+        CLASS_CSV = "class_csv", "A teacher's class: CSV download"
+        CLASS_CARDS = "class_cards", "A teacher's class: printable cards"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="default_password_disclosures",
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     psu = models.ForeignKey(
         PSU,
         on_delete=models.PROTECT,
@@ -305,8 +328,10 @@ class DefaultPasswordDisclosure(models.Model):
                 condition=~Q(kind="reveal") | Q(student__isnull=False),
                 name="disclosure_reveal_has_student",
             ),
+            # A class's download (``rosters``) names its class in ``scope``, not a request.
             models.CheckConstraint(
-                condition=Q(kind="reveal") | Q(request_number__isnull=False),
+                condition=Q(kind__in=["reveal", "class_csv", "class_cards"])
+                | Q(request_number__isnull=False),
                 name="disclosure_download_has_request",
             ),
         ]
