@@ -212,6 +212,14 @@ class Student(AbstractBaseUser):
             models.Index(
                 fields=["psu", "last_name", "first_name", "id"], name="student_psu_name_idx"
             ),
+            # People's "Signed in since the last reset: yes" right after a district-wide
+            # reset: few students match, and finding a page of them along the index above
+            # read the whole PSU (1.3 s at p95 for 160,000 students on a loaded machine).
+            models.Index(
+                fields=["psu", "last_name", "first_name", "id"],
+                condition=Q(temporary_password_set_at__isnull=True),
+                name="student_signed_in_name_idx",
+            ),
             models.Index(
                 fields=["campus", "last_name", "first_name", "id"],
                 name="student_campus_name_idx",
