@@ -1,7 +1,7 @@
-"""``python -m bench state|state-model|web [options]`` (``make bench-state``, ``make
-bench-web``; ``state-model`` is the model of the state day's order): Django is set up first,
-then the benchmark's module runs. ``manage.py bench_regeneration`` is the district benchmark
-(``make bench``)."""
+"""``python -m bench state|state-model|web|import [options]`` (``make bench-state``, ``make
+bench-web``, ``make bench-import``; ``state-model`` is the model of the state day's order):
+Django is set up first, then the benchmark's module runs. ``manage.py bench_regeneration`` is
+the district benchmark (``make bench``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import importlib
 import os
 import sys
 
-COMMANDS = {"state": "bench.state", "state-model": "bench.state_model", "web": "bench.web"}
+COMMANDS = {
+    "state": "bench.state",
+    "state-model": "bench.state_model",
+    "web": "bench.web",
+    "import": "bench.roster",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "credentials",
     "people",
     "catalog",
+    "rosters",
     "regeneration",
 ]
 
@@ -437,6 +438,21 @@ TEMPORARY_PASSWORD_EXPIRY_DAYS = env.int("TEMPORARY_PASSWORD_EXPIRY_DAYS", defau
 # The printable cards page renders at most this many cards at once; a larger request is
 # handed out a campus (and, for a very large campus, a grade) at a time.
 HANDOUT_CARDS_MAX_STUDENTS = env.int("HANDOUT_CARDS_MAX_STUDENTS", default=1500)
+# OneRoster rosters (rosters.oneroster): the CEDS grade code of a student's ``grades`` ->
+# the portal's grade. Pre-kindergarten codes count the years before kindergarten (PK, the year
+# before, is -1); -4 and -5 have no CEDS code. A JSON object here replaces single codes, e.g.
+# {"PS": "13", "Other": "-9"}; a code with no mapping is a bad row.
+ONEROSTER_GRADES = {
+    "IT": "-3",
+    "PR": "-2",
+    "PK": "-1",
+    "TK": "-1",
+    "KG": "0",
+    **{f"{n:02d}": str(n) for n in range(1, 13)},
+    "13": "13",
+    "UG": "-9",
+    **env.json("ONEROSTER_GRADES", default={}),
+}
 # The passwords a request set are kept (encrypted, with its outcomes) for its handouts this
 # many days after it finished, then removed by the hourly sweep.
 HANDOUT_RETENTION_DAYS = env.int("HANDOUT_RETENTION_DAYS", default=30)

@@ -25,6 +25,27 @@ class StagingTable:
     def column_names(self) -> str:
         return ", ".join(name for name, _ in self.columns)
 
+    def create(self, cursor) -> None:
+        """A fresh, empty table for rows added a batch at a time (``append``) within one
+        transaction: it is dropped at the commit on PostgreSQL, and first if it exists."""
+        definition = ", ".join(f"{name} {kind}" for name, kind in self.columns)
+        cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
+        on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+        cursor.execute(f"CREATE TEMP TABLE {self.name} ({definition}){on_commit}")
+
+    def append(self, cursor, rows: Iterable[Sequence]) -> None:
+        """Add ``rows`` to the table ``create`` made (COPY on PostgreSQL)."""
+        if connection.vendor == "postgresql":
+            copy_sql = f"COPY {self.name} ({self.column_names}) FROM STDIN"
+            with _logged(cursor, copy_sql), cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(self.columns))
+            cursor.executemany(
+                f"INSERT INTO {self.name} ({self.column_names}) VALUES ({placeholders})", rows
+            )
+
     def fill(self, cursor, rows: Iterable[Sequence]) -> None:
         """Empty the table (creating it the first time) and put ``rows`` in it.
 

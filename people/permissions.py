@@ -47,3 +47,38 @@ def role_required(predicate: Callable[[object], bool], message: str):
 
 lea_admin_required = role_required(may_regenerate_many, LEA_ADMIN_REQUIRED)
 help_desk_required = role_required(may_help_students, HELP_DESK_REQUIRED)
+
+
+TEACHER_REQUIRED = (
+    "This page is for teachers whose classes come from the student information system (OneRoster)."
+)
+
+
+def teacher_required(view):
+    """Signed-in staff linked to an active OneRoster teacher (``User.is_teacher``); others
+    get 403 with the reason."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_teacher:
+            raise PermissionDenied(TEACHER_REQUIRED)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+SUPERUSER_REQUIRED = "This page is for the portal's superusers."
+
+
+def superuser_required(view):
+    """Signed-in superusers; other staff get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_superuser:
+            raise PermissionDenied(SUPERUSER_REQUIRED)
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -226,6 +226,21 @@ def default_password_disclosure_record(
         actor.username,
         student_count,
         psu_id,
-        f", request {request_number}" if request_number else f", student {student.pk}",
+        f", request {request_number}"
+        if request_number
+        else (f", student {student.pk}" if student else f", {scope[:200]}"),
     )
     return disclosure
+
+
+def psu_teachers_may_reset_set(*, psu, allowed: bool, actor) -> None:
+    """The PSU setting *Teachers may reset to the default password* (off by default),
+    changed by one of the PSU's LEA administrators."""
+    psu.teachers_may_reset = allowed
+    psu.save(update_fields=["teachers_may_reset"])
+    logger.info(
+        "PSU %s: teachers may reset to the default password: %s (set by %s)",
+        psu.code,
+        allowed,
+        actor.username,
+    )

@@ -36,6 +36,7 @@ from people.models import DefaultPasswordDisclosure, Grade
 from people.permissions import help_desk_required
 from people.services import default_password_disclosure_record
 from people.sign_in import STATE_FIELDS, Reason, SignIn, password_signs_in, when
+from rosters.selectors import classes_of_students
 
 from .models import RegenerationOutcome, RegenerationRequest
 from .selectors import handout_campuses, handout_outcomes, requests_visible_to
@@ -68,9 +69,12 @@ CSV_HEADER = [
     "Grade",
     "Signs in",
     "Note",
+    "Teacher",
+    "Class",
 ]
 # The student's fields a handout reads (``campus__code`` becomes the attribute ``campus_code``).
 STUDENT_FIELDS = (
+    "id",
     "student_number",
     "last_name",
     "first_name",
@@ -98,13 +102,14 @@ class HandoutRow:
     is no longer kept) and whether it signs in. It has the fields ``password_signs_in``
     reads, so no model instance is made per student."""
 
-    __slots__ = ("password", "processed_at", "sign_in", *ATTRIBUTES)
+    __slots__ = ("classes", "password", "processed_at", "sign_in", *ATTRIBUTES)
 
     def __init__(self, values: tuple, processed_at, password: str | None) -> None:
         for name, value in zip(ATTRIBUTES, values, strict=True):
             setattr(self, name, value)
         self.processed_at = processed_at
         self.password = password
+        self.classes: list[tuple[int, str, str]] = []  # (class id, class, teachers)
 
     @property
     def printable(self) -> bool:
@@ -122,6 +127,8 @@ class HandoutRow:
             self.grade,
             self.sign_in.word,
             self.sign_in.note if self.password is not None else NOT_KEPT,
+            "; ".join(teachers for _, _, teachers in self.classes),
+            "; ".join(title for _, title, _ in self.classes),
         ]
 
 
@@ -167,8 +174,10 @@ def undo_of(regeneration: RegenerationRequest) -> RegenerationRequest | None:
 @sensitive_variables()
 def _batch_rows(batch: list[tuple], regeneration, undo, now) -> Iterator[HandoutRow]:
     passwords = iter(decrypt_default_passwords([values[0] for values in batch if values[0]]))
+    classes = classes_of_students(values[3] for values in batch)
     for token, processed_at, undone, *student in batch:
         row = HandoutRow(tuple(student), processed_at, next(passwords) if token else None)
+        row.classes = classes.get(row.id, [])
         row.sign_in = password_signs_in(
             row, generation=regeneration.pk, made_at=processed_at, now=now
         )
@@ -317,12 +326,14 @@ def handout_cards(request: HttpRequest, pk: int) -> HttpResponse:
         scope=scope,
     )
     labels = request.GET.get("layout") == "labels"
+    by_class = request.GET.get("by") == "class"
     return render(
         request,
         "regeneration/cards.html",
         {
             "regeneration": regeneration,
-            "groups": _card_groups(printed),
+            "groups": _class_groups(printed) if by_class else _card_groups(printed),
+            "by_class": by_class,
             "printed": len(printed),
             "left_out": _left_out(rows),
             "left_out_count": len(rows) - len(printed),
@@ -356,6 +367,26 @@ def _card_groups(rows: list[HandoutRow]) -> list[dict]:
             {"campus_code": code, "campus_name": name, "grade": Grade(grade).label, "cards": cards}
         )
     return groups
+
+
+NO_CLASS = "No class"
+
+
+@sensitive_variables()
+def _class_groups(rows: list[HandoutRow]) -> list[dict]:
+    """One group a class, by class title, so each teacher gets their own class's cards: a
+    student of two classes has a card in each; students of no class come last."""
+    groups: dict[int | None, dict] = {}
+    for row in rows:
+        for class_id, title, teachers in row.classes or [(None, NO_CLASS, "")]:
+            group = groups.setdefault(
+                class_id,
+                {"title": title, "teachers": teachers, "campus_code": row.campus_code,
+                 "campus_name": row.campus_name, "cards": []},
+            )  # fmt: skip
+            group["cards"].append(row)
+    ordered = sorted(groups.items(), key=lambda item: (item[0] is None, item[1]["title"]))
+    return [group for _, group in ordered]
 
 
 def _left_out(rows: list[HandoutRow]) -> list[tuple[int, str]]:

@@ -12,6 +12,7 @@ from catalog.models import RoleAssignment
 from credentials.recipe import credentials_for_password
 from people.models import PSU, Campus, Student, User
 from regeneration.models import RegenerationRequest
+from rosters.models import Class, Enrollment, Teacher
 
 STAFF_PASSWORD = "Staff-Test-Pass-1"
 
@@ -108,3 +109,24 @@ class RegenerationRequestFactory(factory.django.DjangoModelFactory):
     campus_codes = factory.LazyFunction(list)
     grade_levels = factory.LazyFunction(list)
     confirmation_key = factory.LazyFunction(uuid.uuid4)
+
+
+def class_taught(user, campus, students, sourced_id="walk") -> Class:
+    """A class of ``campus`` that ``user`` (made a OneRoster teacher) teaches."""
+    teacher, _ = Teacher.objects.get_or_create(
+        user=user, defaults={"sourced_id": f"t-{user.username}", "psu": campus.psu}
+    )
+    roster_class = Class.objects.create(
+        sourced_id=sourced_id, title=f"Class {sourced_id}", campus=campus, psu=campus.psu
+    )
+    Enrollment.objects.create(
+        sourced_id=f"{sourced_id}-t", roster_class=roster_class, role="teacher", teacher=teacher
+    )
+    for student in students:
+        Enrollment.objects.create(
+            sourced_id=f"{sourced_id}-{student.pk}",
+            roster_class=roster_class,
+            role="student",
+            student=student,
+        )
+    return roster_class

@@ -6,6 +6,8 @@ from django.core.management import CommandError, call_command
 from catalog.models import RoleAssignment
 from credentials.crypto import decrypt_default_password
 from people.models import PSU, Campus, Student, User
+from rosters.models import Class, Enrollment
+from rosters.selectors import classes_with_students
 
 
 def counts() -> dict:
@@ -15,6 +17,8 @@ def counts() -> dict:
         "students": Student.objects.count(),
         "users": User.objects.count(),
         "roles": RoleAssignment.objects.count(),
+        "classes": Class.objects.count(),
+        "enrollments": Enrollment.objects.count(),
     }
 
 
@@ -85,3 +89,22 @@ def test_seed_demo_refuses_to_run_with_debug_off_unless_forced(settings):
 
     call_command("seed_demo", "--force", verbosity=0)
     assert User.objects.filter(username="admin920").exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_teacher_teaches_two_classes_at_920304_and_the_sample_bundle_imports():
+    call_command("seed_demo", "--force", verbosity=0)
+    teacher = User.objects.get(username="teacher")
+
+    classes = classes_with_students(teacher)
+
+    assert teacher.is_teacher
+    assert [(c.title, c.campus.code, len(c.students)) for c in classes] == [
+        ("Grade 2 Homeroom", "920304", 12),
+        ("Grade 3 Math", "920304", 12),
+    ]
+    assert {s.grade for s in classes[0].students} == {"2"}
+    # The README's sample bundle imports into the demo data, its teacher being `teacher`.
+    call_command("import_oneroster", "docs/oneroster-sample", verbosity=0)
+    titles = [c.title for c in classes_with_students(User.objects.get(username="teacher"))]
+    assert titles == ["Grade 1 Reading", "Grade 2 Homeroom", "Grade 3 Math"]

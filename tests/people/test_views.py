@@ -230,12 +230,12 @@ def test_people_list_query_count_does_not_grow_with_students(
 ):
     client.force_login(world.admin920)
     # session, user, the user's roles (PSUs and Support, one query), the chosen campus,
-    # count, page, the role requests waiting for approval (header), campus choices, and
-    # saving the session (savepoint, update, release)
-    with django_assert_num_queries(11):
+    # count, page, the role requests waiting for approval and the teacher role (header),
+    # campus choices, and saving the session (savepoint, update, release)
+    with django_assert_num_queries(12):
         small = client.get(reverse("people:list"), {"campus": "920304", "q": "Stu"})
     StudentFactory.create_batch(80, campus=world.elementary)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         large = client.get(reverse("people:list"), {"campus": "920304", "q": "Stu"})
 
     assert len(small.context["page"]) == 10

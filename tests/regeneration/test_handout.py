@@ -103,11 +103,25 @@ def test_requester_downloads_the_changed_students_current_default_passwords_as_c
         "Grade",
         "Signs in",
         "Note",
+        "Teacher",
+        "Class",
     ]
     students = {s.student_number: s for s in Student.objects.filter(campus=world.elementary)}
     assert sorted(row[0] for row in rows) == sorted(students)
     assert [row[6] for row in rows] == ["0"] * 4 + ["5"] * 6  # by campus, grade, name
-    for number, last, first, username, password, campus, grade, signs_in, note in rows:
+    for (
+        number,
+        last,
+        first,
+        username,
+        password,
+        campus,
+        grade,
+        signs_in,
+        note,
+        _teacher,
+        _class,
+    ) in rows:
         student = students[number]
         assert (last, first, username) == (student.last_name, student.first_name, student.username)
         assert (campus, grade) == ("920304", student.grade)

@@ -29,6 +29,8 @@ CSV_HEADER = [
     "Grade",
     "Signs in",
     "Note",
+    "Teacher",
+    "Class",
 ]
 
 

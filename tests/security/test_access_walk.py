@@ -24,7 +24,8 @@ from catalog.services import role_request_create
 from people.models import PSU, Campus, CredentialEvent, DefaultPasswordDisclosure, Student, User
 from regeneration import lifecycle
 from regeneration.models import RegenerationOutcome, RegenerationRequest
-from tests.factories import RegenerationRequestFactory, UserFactory
+from rosters.models import Class
+from tests.factories import RegenerationRequestFactory, UserFactory, class_taught
 from tests.helpers import page_text
 
 # The help-desk roles that may change PSU 920's student come after admin920 (the snapshot).
@@ -104,6 +105,24 @@ def helps_students(role, method):
     if role in ("teacher", "support", "root"):
         return {403, 405}
     return {200, 302, 405}
+
+
+def teacher_page(role, method):
+    """*My Students* and its downloads: teachers only (their own classes: the walk's teacher
+    teaches the class in the URL); the reset is refused while PSU 920 does not allow it."""
+    if role in ("anonymous", "student"):
+        return {SIGN_IN_STAFF, 405}
+    if role == "teacher":
+        return {200, 302, 403, 405}
+    return {403, 405}
+
+
+def superuser_page(role, method):
+    if role in ("anonymous", "student"):
+        return {SIGN_IN_STAFF, 405}
+    if role == "root":
+        return {200, 302, 405}
+    return {403, 405}
 
 
 def object_of_920(role, method):
@@ -220,6 +239,16 @@ POLICIES = {
     "requests/<int:pk>/undo/": object_of_920,
     "requests/<int:pk>/passwords.csv": object_of_920,
     "requests/<int:pk>/cards/": object_of_920,
+    "my-students/": teacher_page,
+    "my-students/<int:pk>/passwords.csv": teacher_page,
+    "my-students/<int:pk>/cards/": teacher_page,
+    "my-students/<int:pk>/students/<int:student_pk>/reset/": teacher_page,
+    "teachers/": lea_admin,
+    "teachers/invite/": lea_admin,
+    "teachers/psu/<str:code>/": object_of_920,
+    "rosters/import/": superuser_page,
+    "accounts/reset/<uidb64>/<token>/": public,
+    "accounts/reset/done/": public,
     "people/": helps_students,
     "people/<int:pk>/": student_of_920304,
     "people/<int:pk>/reveal/": student_of_920304,
@@ -273,6 +302,7 @@ def policy_for(route: str):
 class Doors:
     request920: RegenerationRequest
     student920: Student
+    class920: Class
     draft_key: str
     clients: dict[str, Client]
     admin_objects: dict[tuple[str, str], int]
@@ -303,9 +333,11 @@ def doors(world) -> Doors:
     response = clients["admin920"].post(reverse("regeneration:new"), {"psu_code": "920"})
     draft_key = response["Location"].rstrip("/").rsplit("/", 1)[-1]
     clients["admin920"].post(reverse("people:reveal", args=[student920.pk]))
+    class920 = class_taught(world.teacher, world.elementary, [student920])
     return Doors(
         request920,
         student920,
+        class920,
         draft_key,
         clients,
         admin_objects(world, request920, role_request),
@@ -355,8 +387,12 @@ def concrete_url(route: str, doors: Doors, world) -> str:
         pk = doors.student920.pk
     elif route.startswith("roles/"):
         pk = doors.role_request.pk
+    elif route.startswith("my-students/"):
+        pk = doors.class920.pk
     url = "/" + route
     url = url.replace("<int:pk>", str(pk)).replace("<uuid:key>", doors.draft_key)
+    url = url.replace("<int:student_pk>", str(doors.student920.pk)).replace("<str:code>", "920")
+    url = url.replace("<uidb64>", "MQ").replace("<token>", "set-password")
     url = url.replace("<path:object_id>", admin_object_id(route, doors))
     return url.replace("<id>", str(world.admin920.pk))
 
@@ -401,7 +437,12 @@ def test_every_door_answers_each_role_as_its_policy_says(doors, world):
                 got = answer(response)
                 if not allowed(got, policy_for(route)(role, method)):
                     failures.append(f"{method} {url} as {role}: {got}")
-                leaked = "" if role in ("admin920", "root") else leak_of_920(response, doors, role)
+                own_class = role == "teacher" and url.startswith("/my-students/")
+                leaked = (
+                    ""
+                    if role in ("admin920", "root") or own_class
+                    else leak_of_920(response, doors, role)
+                )
                 if leaked:
                     failures.append(f"{method} {url} as {role}: shows {leaked}")
                 sign_in_again(role, doors, world)
@@ -467,7 +508,9 @@ def test_another_psus_objects_answer_as_if_they_did_not_exist(doors, world):
     client = doors.clients["admin010"]
     differences = []
     for route in all_routes():
-        if "<int:pk>" not in route or route.startswith("admin/"):
+        if "<int:pk>" not in route or route.startswith(("admin/", "my-students/")):
+            # A teacher's pages answer admin010, no teacher, 403 whatever the id; a teacher
+            # with another's class: test_a_teacher_reaches_only_their_own_classes_...
             continue
         url = concrete_url(route, doors, world)
         missing = "/" + route.replace("<int:pk>", "999999")
@@ -542,3 +585,36 @@ def test_a_help_desk_request_answers_its_maker_and_psu_administrators_only(world
             if not allowed_here and got not in (404, 405):
                 failures.append(f"GET {url} as {username}: {got}, not 404")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_a_teacher_reaches_only_their_own_classes_and_nothing_of_another_psu(doors, world):
+    """My Students and its downloads as the walk's teacher: their class's student only; a
+    class of another teacher of the same campus, and one of PSU 010, answer 404 as an id
+    nobody has, and show nothing of those students."""
+    classmates = list(world.students(world.psu920).exclude(pk=doors.student920.pk)[:3])
+    colleague = class_taught(UserFactory(username="colleague"), world.elementary, classmates, "c2")
+    other_psu = class_taught(
+        UserFactory(username="teacher010"),
+        world.campus010,
+        list(world.students(world.psu010)),
+        "c3",
+    )
+    client = doors.clients["teacher"]
+    page = page_text(client.get(reverse("rosters:my_students")))
+    assert doors.student920.username in page
+    hidden = classmates + list(world.students(world.psu010))
+    assert not [s.username for s in hidden if s.username in page]
+    csv_text = b"".join(client.get(reverse("rosters:class_csv", args=[doors.class920.pk]))).decode()
+    assert doors.student920.username in csv_text
+    assert not [s.username for s in hidden if s.username in csv_text]
+    for other in (colleague, other_psu):
+        for name in ("class_csv", "class_cards"):
+            theirs = client.get(reverse(f"rosters:{name}", args=[other.pk]))
+            nobodys = client.get(reverse(f"rosters:{name}", args=[999999]))
+            assert (theirs.status_code, page_text(theirs)) == (404, page_text(nobodys))
+        reset = reverse("rosters:class_student_reset", args=[other.pk, classmates[0].pk])
+        assert client.post(reset, {}).status_code == 404
+    # Their own class, but a student of another class: 404 too.
+    reset = reverse("rosters:class_student_reset", args=[doors.class920.pk, classmates[0].pk])
+    assert client.post(reset, {}).status_code == 404
