@@ -318,10 +318,10 @@ def test_my_requests_lists_role_requests_beside_regeneration_requests(client, wo
 def test_approvals_runs_as_many_queries_whatever_waits(client, world, django_assert_num_queries):
     client.force_login(world.admin920)
     request_for(world.teacher, world.psu920, role=Role.SCHOOL_HELP_DESK, campuses=[world.high])
-    # session, user, roles (Support among them), the count in the navigation, the requests
-    # waiting, their campuses, the grants in force (none), and saving the session (savepoint,
-    # update, release)
-    with django_assert_num_queries(10) as one:
+    # session, user, roles (Support among them), the count in the navigation, the teacher
+    # role (header), the requests waiting, their campuses, the grants in force (none), and
+    # saving the session (savepoint, update, release)
+    with django_assert_num_queries(11) as one:
         client.get(reverse("catalog:approvals"))
     for username in ("w1", "w2", "w3", "w4"):
         request_for(
