@@ -155,6 +155,13 @@ def draft_of_admin920(role, method):
     return object_of_920(role, method)
 
 
+def teachers_of_920(role, method):
+    """PSU 920's teachers: an LEA Administrator's page, refused (403) to the help desks."""
+    if role in HELP_DESK:
+        return {403, 405}
+    return object_of_920(role, method)
+
+
 def approvers(role, method):
     """*Approvals*: LEA Administrators (of any PSU: each sees their own PSUs') and
     superusers."""
@@ -245,7 +252,7 @@ POLICIES = {
     "my-students/<int:pk>/students/<int:student_pk>/reset/": teacher_page,
     "teachers/": lea_admin,
     "teachers/invite/": lea_admin,
-    "teachers/psu/<str:code>/": object_of_920,
+    "teachers/psu/<str:code>/": teachers_of_920,
     "rosters/import/": superuser_page,
     "accounts/reset/<uidb64>/<token>/": public,
     "accounts/reset/done/": public,
