@@ -1,5 +1,5 @@
 """Demo data: the directory's PSUs, campuses and students (``people.demo``), and one staff
-account per role with its grants.
+account per role with its grants (the help-desk roles included).
 
 Running it twice changes nothing: existing rows are kept as they are (passwords included) and
 only what is missing is created.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from people.demo import directory_seed
-from people.models import PSU, User
+from people.models import PSU, Campus, User
 
 from .models import RoleAssignment
 
@@ -26,6 +26,11 @@ DEMO_STAFF = (
     ("support", "Sam", "Rivera", (), True, False),
     ("teacher", "Terry", "Hughes", (), False, False),
     ("root", "Portal", "Superuser", (), False, True),
+)
+# The help-desk roles: username, first, last, role, PSU, campuses (School Student Help Desk).
+DEMO_HELP_DESK = (
+    ("helpdesk920", "Jamie", "Pruitt", RoleAssignment.Role.LEA_HELP_DESK, "920", ()),
+    ("school920304", "Alex", "Moreno", RoleAssignment.Role.SCHOOL_HELP_DESK, "920", ("920304",)),
 )
 
 
@@ -44,7 +49,17 @@ def demo_seed(*, password: str = DEFAULT_DEMO_PASSWORD) -> SeedCounts:
     created = SeedCounts(directory.psus, directory.campuses, directory.students)
     for username, first, last, psu_codes, support, superuser in DEMO_STAFF:
         created.users += _seed_staff(username, first, last, psu_codes, support, superuser, password)
+    for username, first, last, role, psu_code, campus_codes in DEMO_HELP_DESK:
+        created.users += _seed_staff(username, first, last, (), False, False, password)
+        _seed_help_desk(username, role, psu_code, campus_codes)
     return created
+
+
+def _seed_help_desk(username, role, psu_code, campus_codes) -> None:
+    assignment, _ = RoleAssignment.objects.get_or_create(
+        user=User.objects.get(username=username), role=role, psu=PSU.objects.get(code=psu_code)
+    )
+    assignment.campuses.add(*Campus.objects.filter(code__in=campus_codes, psu__code=psu_code))
 
 
 def _seed_staff(username, first, last, psu_codes, support, superuser, password) -> int:

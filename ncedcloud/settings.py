@@ -156,6 +156,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "catalog.context_processors.approvals",
             ],
         },
     },
@@ -403,6 +404,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "expire-kept-credentials": {
         "task": "regeneration.expire_kept_credentials",
+        "schedule": 3600.0,
+    },
+    # Role grants past their end date become Expired, and their holders are emailed.
+    "expire-role-grants": {
+        "task": "catalog.expire_role_grants",
         "schedule": 3600.0,
     },
 }

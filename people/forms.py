@@ -44,7 +44,7 @@ class StudentSearchForm(forms.Form):
         self.fields["campus"].queryset = campuses_visible_to(user).order_by("code")
         self.fields["campus"].label_from_instance = lambda c: f"{c.code} {c.name}"
         self.fields["campus"].error_messages["invalid_choice"] = (
-            "Choose one of your own campuses; that campus is not in a PSU you administer."
+            "Choose one of your own campuses; that campus is not one whose students you may see."
         )
 
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .codes import CAMPUS_CODE, PSU_CODE, STUDENT_NUMBER
@@ -43,17 +43,37 @@ ALLOWED_GRADES: tuple[str, ...] = tuple(Grade.values)
 
 
 class User(AbstractUser):
-    """A staff member. Roles live in ``catalog.RoleAssignment``."""
+    """A staff member. Roles live in ``catalog.RoleAssignment`` (a higher layer: read here by
+    their names, ``"lea_admin"``, ``"lea_help_desk"``, ``"school_help_desk"``, ``"support"``).
+    A role past its end date is not in force, whether or not the hourly sweep has recorded
+    it as expired yet."""
 
     class Meta:
         db_table = "people_user"
 
+    def _roles_in_force(self):
+        today = timezone.localdate()
+        return self.role_assignments.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+
+    @cached_property
+    def roles_in_force(self) -> list[tuple[str, str | None, int | None]]:
+        """(role, PSU code, PSU id) of every role in force (Support: no PSU), by role and
+        code, in one query."""
+        rows = self._roles_in_force().values_list("role", "psu__code", "psu_id")
+        return sorted(rows, key=lambda row: (row[0], row[1] or ""))
+
+    @cached_property
+    def psu_roles(self) -> list[tuple[str, str, int]]:
+        """The roles in force that name a PSU."""
+        return [row for row in self.roles_in_force if row[2] is not None]
+
+    def _psus_of(self, role: str) -> list[tuple[str, int]]:
+        return [(code, psu_id) for r, code, psu_id in self.psu_roles if r == role]
+
     @cached_property
     def administered_psus(self) -> list[tuple[str, int]]:
-        """(code, id) of the PSUs this user administers, by code, in one query."""
-        return sorted(
-            self.role_assignments.filter(role="lea_admin").values_list("psu__code", "psu_id")
-        )
+        """(code, id) of the PSUs this user administers, by code."""
+        return self._psus_of("lea_admin")
 
     @cached_property
     def administered_psu_codes(self) -> list[str]:
@@ -70,13 +90,54 @@ class User(AbstractUser):
         return bool(self.administered_psu_codes)
 
     @cached_property
+    def help_desk_psu_ids(self) -> list[int]:
+        """PSUs whose every student this user helps (LEA Student Help Desk)."""
+        return [psu_id for _, psu_id in self._psus_of("lea_help_desk")]
+
+    @cached_property
+    def help_desk_campus_ids(self) -> list[int]:
+        """Campuses whose students this user helps (School Student Help Desk), in one query;
+        none without that role."""
+        if not self._psus_of("school_help_desk"):
+            return []
+        return sorted(
+            set(
+                self._roles_in_force()
+                .filter(role="school_help_desk", campuses__psu_id=F("psu_id"))
+                .values_list("campuses", flat=True)
+            )
+        )
+
+    @cached_property
+    def is_help_desk(self) -> bool:
+        """Holds LEA Student Help Desk, or School Student Help Desk for at least one campus."""
+        return bool(self.help_desk_psu_ids or self.help_desk_campus_ids)
+
+    @cached_property
+    def people_psu_ids(self) -> list[int]:
+        """PSUs whose every student this user sees in People: administered or helped."""
+        return sorted(set(self.administered_psu_ids) | set(self.help_desk_psu_ids))
+
+    @cached_property
+    def people_scope(self) -> str:
+        """Whose students People shows this user, as its page says it."""
+        codes = sorted(
+            {code for role, code, _ in self.psu_roles if role in ("lea_admin", "lea_help_desk")}
+        )
+        parts = [f"PSU {', '.join(codes)}"] if codes else []
+        if self.help_desk_campus_ids:
+            campuses = Campus.objects.filter(pk__in=self.help_desk_campus_ids).order_by("code")
+            parts.append("campus " + ", ".join(campuses.values_list("code", flat=True)))
+        return " and ".join(parts)
+
+    @cached_property
     def is_teacher(self) -> bool:
         """Linked to an active OneRoster teacher (``rosters.Teacher``): *My Students*."""
         return type(self).objects.filter(pk=self.pk, roster_teacher__is_active=True).exists()
 
     @cached_property
     def is_support(self) -> bool:
-        return self.role_assignments.filter(role="support").exists()
+        return any(role == "support" for role, _, _ in self.roles_in_force)
 
 
 class PSU(models.Model):

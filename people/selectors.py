@@ -12,14 +12,24 @@ DIGITS = re.compile(r"[0-9]+")  # ASCII only, as student numbers are
 
 
 def students_visible_to(user) -> QuerySet[Student]:
-    """Students of the PSUs the user administers now; nobody else's."""
-    return Student.objects.filter(psu_id__in=user.administered_psu_ids).select_related(
-        "psu", "campus"
+    """Students the user's roles in force cover now: every student of the PSUs they
+    administer or help (LEA Student Help Desk), and those of the campuses they help (School
+    Student Help Desk); nobody else's."""
+    return Student.objects.filter(student_scope_condition(user)).select_related("psu", "campus")
+
+
+def student_scope_condition(user, prefix: str = "") -> Q:
+    """``students_visible_to`` as a condition on a student's fields (behind ``prefix``, e.g.
+    ``"student__"``); matches nothing for a user without those roles."""
+    return Q(**{f"{prefix}psu_id__in": user.people_psu_ids}) | Q(
+        **{f"{prefix}campus_id__in": user.help_desk_campus_ids}
     )
 
 
 def campuses_visible_to(user) -> QuerySet[Campus]:
-    return Campus.objects.filter(psu_id__in=user.administered_psu_ids).select_related("psu")
+    return Campus.objects.filter(
+        Q(psu_id__in=user.people_psu_ids) | Q(pk__in=user.help_desk_campus_ids)
+    ).select_related("psu")
 
 
 def students_search(

@@ -1,4 +1,5 @@
-"""The People module: an LEA administrator's students, within their own PSUs only."""
+"""The People module: the students of a staff member's PSUs (LEA Administrator, LEA Student
+Help Desk) and campuses (School Student Help Desk), nobody else's."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from ncedcloud.client_address import client_address
 from .forms import ResetToDefaultForm, StudentSearchForm
 from .history import student_history
 from .models import DefaultPasswordDisclosure, Student
-from .permissions import lea_admin_required
+from .permissions import help_desk_required
 from .selectors import students_search, students_visible_to
 from .services import default_password_disclosure_record, student_reset_to_default
 from .sign_in import current_default_signs_in, expires_at
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 STUDENTS_PER_PAGE = 50
 
 
-@lea_admin_required
+@help_desk_required
 @require_GET
 def people_list(request: HttpRequest) -> HttpResponse:
     form = StudentSearchForm(request.GET or None, user=request.user)
@@ -52,14 +53,14 @@ def people_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@lea_admin_required
+@help_desk_required
 @require_GET
 def people_detail(request: HttpRequest, pk: int) -> HttpResponse:
     student = get_object_or_404(students_visible_to(request.user), pk=pk)
     return _detail(request, student)
 
 
-@lea_admin_required
+@help_desk_required
 @require_POST
 @never_cache
 @sensitive_variables()
@@ -105,7 +106,7 @@ def _detail(
     )
 
 
-@lea_admin_required
+@help_desk_required
 @require_http_methods(["GET", "POST"])
 @sensitive_variables()
 def people_reset_default(request: HttpRequest, pk: int) -> HttpResponse:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from people.models import PSU, Campus, Grade, Student
+from people.selectors import student_scope_condition
 
 from .drafts import draft_form_data, draft_student_ids
 from .forms import RegenerationRequestForm
@@ -44,14 +45,18 @@ def confirmation_of(request: HttpRequest, key: uuid.UUID, values: dict) -> Confi
             psu=psu, campus_codes=values["campus_codes"], grade_levels=values["grade_levels"]
         )
         return Confirmation(selection, psu, values, counts)
-    psu = PSU.objects.filter(
-        code=values["psu_code"], pk__in=request.user.administered_psu_ids
-    ).first()
+    allowed = (
+        [psu_id for _, _, psu_id in request.user.psu_roles]
+        if selection == Selection.STUDENT
+        else request.user.administered_psu_ids
+    )
+    psu = PSU.objects.filter(code=values["psu_code"], pk__in=allowed).first()
     if psu is None:
         return None
     if selection == Selection.STUDENT:
         student = (
             students_by_ids(psu=psu, student_ids=[values["student_id"]])
+            .filter(student_scope_condition(request.user))
             .select_related("campus")
             .first()
         )

@@ -98,13 +98,19 @@ class RequestOptionsForm(forms.Form):
                 "such as 920 or 32B.",
                 code="psu_malformed",
             )
-        if code not in self.user.administered_psu_codes:
+        if code not in self.allowed_psu_codes():
             raise ValidationError(
-                f"You are not an LEA Administrator of PSU {shown(code)}, so you cannot "
-                "request for it.",
-                code="psu_not_administered",
+                self.not_allowed_message.format(code=shown(code)), code="psu_not_administered"
             )
         return PSU.objects.get(code=code)
+
+    not_allowed_message = (
+        "You are not an LEA Administrator of PSU {code}, so you cannot request for it."
+    )
+
+    def allowed_psu_codes(self) -> list[str]:
+        """The PSUs the user's roles allow this request for."""
+        return self.user.administered_psu_codes
 
     def clean_comments(self) -> str:
         comments = self.cleaned_data["comments"]
@@ -266,12 +272,21 @@ class SingleStudentForm(RequestOptionsForm):
         "comments",
     ]
 
+    not_allowed_message = (
+        "You hold no role for PSU {code} that allows this request (LEA Administrator, LEA "
+        "Student Help Desk or School Student Help Desk)."
+    )
+
+    def allowed_psu_codes(self) -> list[str]:
+        """Every PSU the user administers or helps, a whole PSU or some of its campuses."""
+        return sorted({code for _, code, _ in self.user.psu_roles})
+
     def clean(self) -> dict:
         cleaned = super().clean()
         psu, uid = cleaned.get("psu_code"), cleaned.get("student_uid", "").strip()
         if psu is None or "student_uid" in self.errors:
             return cleaned
-        problem = _uid_problem(uid, psu)
+        problem = _uid_problem(uid, psu) or _campus_problem(uid, psu, self.user)
         if problem:
             self.add_error("student_uid", problem)
         else:
@@ -301,6 +316,19 @@ def _uid_problem(uid: str, psu: PSU) -> ValidationError | None:
             code="uid_inactive",
         )
     return None
+
+
+def _campus_problem(uid: str, psu: PSU, user) -> ValidationError | None:
+    """A School Student Help Desk user helps the students of their campuses only."""
+    if psu.pk in user.people_psu_ids:
+        return None
+    if Student.objects.filter(student_number=uid, campus_id__in=user.help_desk_campus_ids).exists():
+        return None
+    return ValidationError(
+        f"The student {shown(uid)} is not a student of a campus you help, so you cannot "
+        "request for them.",
+        code="uid_other_campus",
+    )
 
 
 class UIDFileForm(RequestOptionsForm):

@@ -33,7 +33,7 @@ from ncedcloud.client_address import client_address
 from ncedcloud.csv_export import csv_download
 from ncedcloud.links import portal_url
 from people.models import DefaultPasswordDisclosure, Grade
-from people.permissions import lea_admin_required
+from people.permissions import help_desk_required
 from people.services import default_password_disclosure_record
 from people.sign_in import STATE_FIELDS, Reason, SignIn, password_signs_in, when
 from rosters.selectors import classes_of_students
@@ -266,7 +266,7 @@ def _record(request: HttpRequest, regeneration, *, kind: str, count: int, scope:
     )
 
 
-@lea_admin_required
+@help_desk_required
 @require_GET
 @sensitive_variables()
 def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
@@ -290,7 +290,7 @@ def handout_csv(request: HttpRequest, pk: int) -> HttpResponse:
     return csv_download(f"request-{regeneration.pk}-default-passwords.csv", CSV_HEADER, rows)
 
 
-@lea_admin_required
+@help_desk_required
 @require_GET
 @never_cache
 @sensitive_variables()

@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from people.models import ALLOWED_GRADES, PSU, Campus, CredentialEvent, Student
 from people.sign_in import signs_in_condition
@@ -126,10 +126,22 @@ def counts_of(querysets) -> MatchCounts:
 
 
 def requests_visible_to(user) -> QuerySet[RegenerationRequest]:
-    """Requests of the PSUs the user administers now (whoever made them)."""
-    return RegenerationRequest.objects.filter(psu_id__in=user.administered_psu_ids).select_related(
-        "psu", "requester"
+    """Requests of the PSUs the user administers now (whoever made them); for the help-desk
+    roles, the user's own requests while the role still covers them: of a PSU they help
+    (LEA Student Help Desk), or for a student of a campus they help (School Student Help
+    Desk; an undo by the student of the request it undid)."""
+    scope = Q(psu_id__in=user.administered_psu_ids) | Q(
+        requester_id=user.pk, psu_id__in=user.help_desk_psu_ids
     )
+    if user.help_desk_campus_ids:
+        of_campus = RequestedStudent.objects.filter(
+            student__campus_id__in=user.help_desk_campus_ids
+        )
+        scope |= Q(requester_id=user.pk) & (
+            Exists(of_campus.filter(request_id=OuterRef("pk")))
+            | Exists(of_campus.filter(request_id=OuterRef("undo_of_id")))
+        )
+    return RegenerationRequest.objects.filter(scope).select_related("psu", "requester")
 
 
 def request_confirmed_with(confirmation_key: uuid.UUID) -> RegenerationRequest | None:

@@ -8,6 +8,7 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -17,9 +18,10 @@ from django.utils import formats, timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from catalog.selectors import role_requests_of
 from ncedcloud.links import portal_url
 from ncedcloud.sessions import not_renewing_session
-from people.permissions import lea_admin_required
+from people.permissions import help_desk_required, lea_admin_required, may_regenerate_many
 
 from .confirming import campus_choices, confirmation_of
 from .drafts import draft_discard, draft_form_data, draft_get, draft_save
@@ -68,7 +70,7 @@ def _request_form(request: HttpRequest, selection: str) -> HttpResponse:
             )
             return redirect("regeneration:confirm", key=key)
     else:
-        form = form_class(user=request.user, initial=_initial(request))
+        form = form_class(user=request.user, initial=_initial(request, form_class))
     context = {"form": form, "threshold": settings.REGENERATION_CONFIRM_TYPING_THRESHOLD}
     if selection == RegenerationRequest.Selection.FILTERS:
         context["psu_choices"] = campus_choices(request.user)
@@ -81,7 +83,7 @@ def regeneration_new(request: HttpRequest) -> HttpResponse:
     return _request_form(request, RegenerationRequest.Selection.FILTERS)
 
 
-@lea_admin_required
+@help_desk_required
 @require_http_methods(["GET", "POST"])
 def regeneration_new_single(request: HttpRequest) -> HttpResponse:
     return _request_form(request, RegenerationRequest.Selection.STUDENT)
@@ -93,7 +95,7 @@ def regeneration_new_file(request: HttpRequest) -> HttpResponse:
     return _request_form(request, RegenerationRequest.Selection.LIST)
 
 
-@lea_admin_required
+@help_desk_required
 @require_http_methods(["GET", "POST"])
 def regeneration_confirm(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     values = draft_get(request, key)
@@ -161,19 +163,21 @@ def _typed_count(request: HttpRequest) -> int | None:
 def _no_draft(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     """The draft is gone: confirmed already (back button, double click), or too old."""
     confirmed = request_confirmed_with(key)
-    if confirmed is not None and confirmed.psu_id in request.user.administered_psu_ids:
+    if confirmed is not None and requests_visible_to(request.user).filter(pk=confirmed.pk).exists():
         messages.info(request, str(RequestAlreadyConfirmed(confirmed)))
         return redirect(confirmed)
     messages.error(
         request, "This request is no longer waiting for confirmation. Fill in the form again."
     )
-    return redirect("regeneration:new")
+    return redirect(
+        "regeneration:new" if may_regenerate_many(request.user) else "regeneration:new_single"
+    )
 
 
 CONFIRMED_SESSION_KEY = "regeneration_confirmed"
 
 
-@lea_admin_required
+@help_desk_required
 @require_GET
 def regeneration_detail(request: HttpRequest, pk: int) -> HttpResponse:
     regeneration = get_object_or_404(requests_visible_to(request.user), pk=pk)
@@ -205,7 +209,7 @@ def _may_cancel(regeneration: RegenerationRequest, user) -> bool:
     )
 
 
-@lea_admin_required
+@help_desk_required
 @require_POST
 def regeneration_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """*Cancel this request*: its requester stops it; what it changed stays changed."""
@@ -224,7 +228,7 @@ def regeneration_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(regeneration)
 
 
-@lea_admin_required
+@help_desk_required
 @require_http_methods(["GET", "POST"])
 def regeneration_undo(request: HttpRequest, pk: int) -> HttpResponse:
     """*Undo this request*: a confirm page (who would get back what they had, who would be
@@ -305,7 +309,7 @@ def _sign_ins_recent(regeneration: RegenerationRequest) -> dict | None:
     )
 
 
-@lea_admin_required
+@help_desk_required
 @require_GET
 @never_cache
 @not_renewing_session
@@ -346,12 +350,18 @@ def _moment(name: str, value: datetime | None) -> dict[str, str | None]:
     return {name: value.isoformat(), f"{name}_display": shown}
 
 
-@lea_admin_required
+@login_required
 @require_GET
 def regeneration_list(request: HttpRequest) -> HttpResponse:
+    """*My requests*: the user's role requests, then their regeneration requests (of the
+    PSUs and campuses their roles still cover)."""
     mine = requests_visible_to(request.user).filter(requester=request.user)
     page = Paginator(mine, 25).get_page(request.GET.get("page"))
-    return render(request, "regeneration/list.html", {"page": page})
+    return render(
+        request,
+        "regeneration/list.html",
+        {"page": page, "role_requests": role_requests_of(request.user)},
+    )
 
 
 def _waiting_note(regeneration: RegenerationRequest) -> str:
@@ -377,10 +387,11 @@ def _waiting_note(regeneration: RegenerationRequest) -> str:
     return "Queued; a worker will start it shortly."
 
 
-def _initial(request: HttpRequest) -> dict:
-    """Edit a draft (``?draft=<key>``) or, for a single-PSU administrator, prefill the PSU."""
+def _initial(request: HttpRequest, form_class) -> dict:
+    """Edit a draft (``?draft=<key>``) or, for a user whose roles allow the request for one
+    PSU only, prefill the PSU."""
     values = draft_get(request, request.GET.get("draft", ""))
     if values:
         return draft_form_data(values)
-    codes = request.user.administered_psu_codes
+    codes = form_class(user=request.user).allowed_psu_codes()
     return {"psu_code": codes[0]} if len(codes) == 1 else {}

@@ -23,7 +23,9 @@ from tests.factories import (
     PSUFactory,
     StudentFactory,
     UserFactory,
+    help_desk,
     lea_admin,
+    school_help_desk,
     support,
 )
 from tooling.worker import CeleryProcess, database_url
@@ -47,7 +49,8 @@ def _test_settings(settings):
 
 @dataclass
 class World:
-    """Two districts: 920 (two campuses) and 010 (one campus), and staff of each role."""
+    """Two districts: 920 (two campuses) and 010 (one campus), and staff of each role: the
+    help-desk roles of 920 for the whole PSU and for each of its two campuses."""
 
     psu920: PSU
     psu010: PSU
@@ -59,6 +62,9 @@ class World:
     adminmulti: User
     support: User
     teacher: User
+    helpdesk920: User  # LEA Student Help Desk of 920
+    school920: User  # School Student Help Desk of 920304 (elementary)
+    school920high: User  # School Student Help Desk of 920364 (high): another campus of 920
 
     def students(self, psu: PSU | None = None):
         students = Student.objects.order_by("id")
@@ -90,6 +96,9 @@ def world(db) -> World:
         adminmulti=lea_admin(UserFactory(username="adminmulti"), psu010, psu32b),
         support=support(UserFactory(username="support")),
         teacher=UserFactory(username="teacher"),
+        helpdesk920=help_desk(UserFactory(username="helpdesk920"), psu920),
+        school920=school_help_desk(UserFactory(username="school920"), elementary),
+        school920high=school_help_desk(UserFactory(username="school920high"), high),
     )
 
 

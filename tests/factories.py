@@ -76,6 +76,25 @@ def lea_admin(user: User, *psus: PSU) -> User:
     return User.objects.get(pk=user.pk)  # fresh: role properties are cached per instance
 
 
+def help_desk(user: User, *psus: PSU) -> User:
+    """LEA Student Help Desk of ``psus``."""
+    for psu in psus:
+        RoleAssignment.objects.get_or_create(
+            user=user, role=RoleAssignment.Role.LEA_HELP_DESK, psu=psu
+        )
+    return User.objects.get(pk=user.pk)
+
+
+def school_help_desk(user: User, *campuses: Campus) -> User:
+    """School Student Help Desk of ``campuses`` (one role per PSU, with its campuses)."""
+    for campus in campuses:
+        role, _ = RoleAssignment.objects.get_or_create(
+            user=user, role=RoleAssignment.Role.SCHOOL_HELP_DESK, psu=campus.psu
+        )
+        role.campuses.add(campus)
+    return User.objects.get(pk=user.pk)
+
+
 def support(user: User) -> User:
     RoleAssignment.objects.get_or_create(user=user, role=RoleAssignment.Role.SUPPORT)
     return User.objects.get(pk=user.pk)

@@ -126,22 +126,20 @@ def test_teacher_sees_no_entry_and_how_to_get_the_role_and_the_form_answers_403(
     expect(
         page.get_by_role("link", name="Regenerate Student Default Passwords", exact=True)
     ).to_have_count(0)
-    expect(page.get_by_role("link", name="My requests")).to_have_count(0)
-    notice = page.get_by_role("region", name="There are no requests you can submit yet")
+    expect(page.get_by_role("link", name="People")).to_have_count(0)
+    notice = page.get_by_role("region", name="There are no password requests you can submit yet")
     expect(notice).to_contain_text("You need the LEA Administrator role for your PSU")
-    expect(notice).to_contain_text("ask your district's NCEdCloud administrator")
+    expect(notice.get_by_role("link", name="Request a Privileged Role")).to_be_visible()
     browsing.check(page, "catalog-without-role")
 
-    for path in ("/requests/regenerate/", "/requests/"):
+    for path in ("/requests/regenerate/", "/people/"):
         response = page.goto(browsing.url(path))
         assert response.status == 403
         expect(page.get_by_role("heading", level=1)).to_have_text(
             "You don't have access to this page"
         )
-        expect(page.get_by_role("main")).to_contain_text(
-            "This page needs the LEA Administrator role for at least one PSU."
-        )
-        expect(page.get_by_role("main")).to_contain_text("To obtain it, ask your district's")
+        expect(page.get_by_role("main")).to_contain_text("This page needs the LEA Administrator")
+        expect(page.get_by_role("main")).to_contain_text("To obtain it, Request a Privileged Role")
     browsing.check(page, "forbidden")
     assert RegenerationRequest.objects.count() == 0
 

@@ -68,6 +68,12 @@ def test_seed_demo_creates_the_documented_districts_accounts_and_grades():
     assert User.objects.get(username="support").is_support
     assert not User.objects.get(username="teacher").is_lea_admin
     assert User.objects.get(username="root").is_superuser
+    assert User.objects.get(username="helpdesk920").help_desk_psu_ids == [
+        PSU.objects.get(code="920").pk
+    ]
+    school = User.objects.get(username="school920304")
+    assert school.help_desk_campus_ids == [Campus.objects.get(code="920304").pk]
+    assert school.check_password("Another-Demo-1")
     assert User.objects.get(username="teacher").check_password("Another-Demo-1")
     for student in Student.objects.all():
         assert len(decrypt_default_password(student.default_password_encrypted)) >= 6

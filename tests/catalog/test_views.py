@@ -37,7 +37,8 @@ def test_catalog_explains_how_to_obtain_the_role_to_users_without_it(client, wor
 
     assert reverse("regeneration:new") not in response.text
     assert "You need the" in response.text and "LEA Administrator" in response.text
-    assert "ask your district" in response.text
+    assert reverse("catalog:role_request_new") in response.text
+    assert "Request a Privileged Role" in response.text
 
 
 @pytest.mark.django_db

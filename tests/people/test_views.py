@@ -229,9 +229,9 @@ def test_people_list_query_count_does_not_grow_with_students(
     client, world, django_assert_num_queries
 ):
     client.force_login(world.admin920)
-    # session, user, the user's PSUs, the chosen campus, count, page, the support and
-    # teacher roles (header), campus choices, and saving the session (savepoint, update,
-    # release)
+    # session, user, the user's roles (PSUs and Support, one query), the chosen campus,
+    # count, page, the role requests waiting for approval and the teacher role (header),
+    # campus choices, and saving the session (savepoint, update, release)
     with django_assert_num_queries(12):
         small = client.get(reverse("people:list"), {"campus": "920304", "q": "Stu"})
     StudentFactory.create_batch(80, campus=world.elementary)

@@ -193,7 +193,7 @@ def test_a_draft_for_920_cannot_be_confirmed_by_an_administrator_of_010(client, 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["new", "list"])
+@pytest.mark.parametrize("name", ["new", "new_file"])
 def test_request_pages_need_sign_in_and_the_role(client, world, name):
     url = reverse(f"regeneration:{name}")
 

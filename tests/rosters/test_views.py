@@ -67,7 +67,7 @@ def test_my_students_runs_a_fixed_number_of_queries(
     # Session, user, the header's roles (teacher, LEA administrator, support), the classes
     # and their students: the same for three classes as for two.
     class_taught(world.teacher, world.high, list(world.high.students.all()), "third")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         teacher_client.get(reverse("rosters:my_students"))
 
 

@@ -1,7 +1,10 @@
 """Every door, tried: each URL pattern of the project (read from Django's URL resolver, not
 from a hand-kept list) is requested with GET and POST as each demo role, as an administrator
-of another PSU, as a signed-in student and signed out. The objects in the URLs belong to
-PSU 920. A pattern this file does not classify fails the test, so a new door gets checked.
+of another PSU, as each help-desk role of PSU 920 (the whole PSU, the campus of the student in
+the URLs, and another campus of the same PSU), as a signed-in student and signed out. The
+objects in the URLs belong to PSU 920: a request of admin920's, a student of campus 920304,
+teacher's request for the LEA Administrator role of 920. A pattern this file does not classify
+fails the test, so a new door gets checked.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from catalog.models import RoleAssignment
+from catalog.models import Role, RoleAssignment, RoleRequest
+from catalog.services import role_request_create
 from people.models import PSU, Campus, CredentialEvent, DefaultPasswordDisclosure, Student, User
 from regeneration import lifecycle
 from regeneration.models import RegenerationOutcome, RegenerationRequest
@@ -24,7 +28,31 @@ from rosters.models import Class
 from tests.factories import RegenerationRequestFactory, UserFactory, class_taught
 from tests.helpers import page_text
 
-ROLES = ("anonymous", "student", "teacher", "support", "admin010", "admin920", "root")
+# The help-desk roles that may change PSU 920's student come after admin920 (the snapshot).
+ROLES = (
+    "anonymous",
+    "student",
+    "teacher",
+    "support",
+    "admin010",
+    "school920high",
+    "admin920",
+    "helpdesk920",
+    "school920",
+    "root",
+)
+STAFF_ROLES = (
+    "teacher",
+    "support",
+    "admin010",
+    "admin920",
+    "helpdesk920",
+    "school920",
+    "school920high",
+)
+HELP_DESK = ("helpdesk920", "school920", "school920high")
+# Those whose roles cover student920 (campus 920304), besides admin920.
+HELPS_STUDENT920 = ("helpdesk920", "school920")
 STAFF_LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/"
 STUDENT_LOGIN = "/student/login/"
@@ -62,6 +90,16 @@ def staff_signed_in(role, method):
 
 
 def lea_admin(role, method):
+    """The PSU-wide and file requests: LEA Administrators only, the help desks not."""
+    if role in ("anonymous", "student"):
+        return {SIGN_IN_STAFF, 405}
+    if role in ("teacher", "support", "root", *HELP_DESK):
+        return {403, 405}
+    return {200, 302, 405}
+
+
+def helps_students(role, method):
+    """People and the single-user request: LEA Administrators and the help-desk roles."""
     if role in ("anonymous", "student"):
         return {SIGN_IN_STAFF, 405}
     if role in ("teacher", "support", "root"):
@@ -88,23 +126,61 @@ def superuser_page(role, method):
 
 
 def object_of_920(role, method):
-    """Pages of one request or student of PSU 920: its administrators only. An administrator
-    of another PSU gets 404, as for an object that does not exist (no existence oracle); a
-    role that does not allow the page at all gets 403, whatever the object."""
+    """Pages of one request of PSU 920 (admin920's): its administrators only. An
+    administrator of another PSU, or a help-desk user (who sees only their own requests),
+    gets 404, as for an object that does not exist (no existence oracle); a role that does
+    not allow the page at all gets 403, whatever the object."""
     if role in ("anonymous", "student"):
         return {SIGN_IN_STAFF, 405}
     if role == "admin920":
         return {200, 302, 405}
-    if role == "admin010":
+    if role == "admin010" or role in HELP_DESK:
         return {404, 405}
     return {403, 405}
 
 
+def student_of_920304(role, method):
+    """Pages of one student of campus 920304: PSU 920's administrators, its LEA Student Help
+    Desk, the School Student Help Desk of that campus; 404 for another PSU's administrator
+    and for the help desk of another campus of 920."""
+    if role in ("admin920", *HELPS_STUDENT920):
+        return {200, 302, 405}
+    return object_of_920(role, method)
+
+
 def draft_of_admin920(role, method):
     """admin920's confirm page: the draft lives in admin920's session only."""
-    if role == "admin010":
+    if role == "admin010" or role in HELP_DESK:
         return {("redirect", "/requests/regenerate/"), 405}
     return object_of_920(role, method)
+
+
+def teachers_of_920(role, method):
+    """PSU 920's teachers: an LEA Administrator's page, refused (403) to the help desks."""
+    if role in HELP_DESK:
+        return {403, 405}
+    return object_of_920(role, method)
+
+
+def approvers(role, method):
+    """*Approvals*: LEA Administrators (of any PSU: each sees their own PSUs') and
+    superusers."""
+    if role in ("anonymous", "student"):
+        return {SIGN_IN_STAFF, 405}
+    if role in ("admin010", "admin920", "root"):
+        return {200, 405}
+    return {403, 405}
+
+
+def role_request_of_teacher(role, method):
+    """Pages of teacher's request for LEA Administrator of 920: teacher, 920's
+    administrators and superusers; everybody else 404, whatever their role. An action
+    refused (teacher approving their own) redirects back with the reason."""
+    if role in ("anonymous", "student"):
+        return {SIGN_IN_STAFF, 405}
+    if role in ("teacher", "admin920", "root"):
+        return {200, 302, 405}
+    return {404, 405}
 
 
 def student_page(role, method):
@@ -153,9 +229,15 @@ def view_on_site(role, method):
 
 POLICIES = {
     "": staff_signed_in,
-    "requests/": lea_admin,
+    "roles/request/": staff_signed_in,
+    "roles/approvals/": approvers,
+    "roles/<int:pk>/": role_request_of_teacher,
+    "roles/<int:pk>/decide/": role_request_of_teacher,
+    "roles/<int:pk>/withdraw/": role_request_of_teacher,
+    "roles/<int:pk>/revoke/": role_request_of_teacher,
+    "requests/": staff_signed_in,
     "requests/regenerate/": lea_admin,
-    "requests/regenerate/student/": lea_admin,
+    "requests/regenerate/student/": helps_students,
     "requests/regenerate/file/": lea_admin,
     "requests/regenerate/confirm/<uuid:key>/": draft_of_admin920,
     "requests/<int:pk>/": object_of_920,
@@ -170,14 +252,14 @@ POLICIES = {
     "my-students/<int:pk>/students/<int:student_pk>/reset/": teacher_page,
     "teachers/": lea_admin,
     "teachers/invite/": lea_admin,
-    "teachers/psu/<str:code>/": object_of_920,
+    "teachers/psu/<str:code>/": teachers_of_920,
     "rosters/import/": superuser_page,
     "accounts/reset/<uidb64>/<token>/": public,
     "accounts/reset/done/": public,
-    "people/": lea_admin,
-    "people/<int:pk>/": object_of_920,
-    "people/<int:pk>/reveal/": object_of_920,
-    "people/<int:pk>/reset/": object_of_920,
+    "people/": helps_students,
+    "people/<int:pk>/": student_of_920304,
+    "people/<int:pk>/reveal/": student_of_920304,
+    "people/<int:pk>/reset/": student_of_920304,
     "student/": student_page,
     "student/login/": public,
     "student/password/": student_page,
@@ -231,6 +313,7 @@ class Doors:
     draft_key: str
     clients: dict[str, Client]
     admin_objects: dict[tuple[str, str], int]
+    role_request: RoleRequest
 
 
 @pytest.fixture
@@ -240,9 +323,13 @@ def doors(world) -> Doors:
     )
     lifecycle.request_run(request_id=request920.pk, budget_seconds=60)
     student920 = world.students(world.psu920).first()
+    assert student920.campus == world.elementary
+    role_request = role_request_create(
+        user=world.teacher, role=Role.LEA_ADMIN, psu=world.psu920, reason="Covering for Renee"
+    )
     root = UserFactory(username="root", is_superuser=True, is_staff=True)
     clients = {role: Client() for role in ROLES}
-    for role in ("teacher", "support", "admin010", "admin920"):
+    for role in STAFF_ROLES:
         clients[role].force_login(getattr(world, role))
     clients["root"].force_login(root)
     student = world.students(world.psu010).first()
@@ -255,11 +342,17 @@ def doors(world) -> Doors:
     clients["admin920"].post(reverse("people:reveal", args=[student920.pk]))
     class920 = class_taught(world.teacher, world.elementary, [student920])
     return Doors(
-        request920, student920, class920, draft_key, clients, admin_objects(world, request920)
+        request920,
+        student920,
+        class920,
+        draft_key,
+        clients,
+        admin_objects(world, request920, role_request),
+        role_request,
     )
 
 
-def admin_objects(world, request920) -> dict[tuple[str, str], int]:
+def admin_objects(world, request920, role_request) -> dict[tuple[str, str], int]:
     """One object of PSU 920 (or of admin920) per model in admin."""
     outcome = RegenerationOutcome.objects.filter(request=request920).first()
     return {
@@ -268,6 +361,7 @@ def admin_objects(world, request920) -> dict[tuple[str, str], int]:
         ("people", "campus"): world.elementary.pk,
         ("people", "student"): world.students(world.psu920).first().pk,
         ("catalog", "roleassignment"): RoleAssignment.objects.get(user=world.admin920).pk,
+        ("catalog", "rolerequest"): role_request.pk,
         ("regeneration", "regenerationrequest"): request920.pk,
         ("regeneration", "regenerationoutcome"): outcome.pk,
         ("people", "defaultpassworddisclosure"): DefaultPasswordDisclosure.objects.get().pk,
@@ -295,8 +389,13 @@ def concrete_url(route: str, doors: Doors, world) -> str:
     if route.startswith("admin/r/"):
         content_type = ContentType.objects.get_for_model(RegenerationRequest)
         return f"/admin/r/{content_type.pk}/{doors.request920.pk}/"
-    pk = doors.student920.pk if route.startswith("people/") else doors.request920.pk
-    pk = doors.class920.pk if route.startswith("my-students/") else pk
+    pk = doors.request920.pk
+    if route.startswith("people/"):
+        pk = doors.student920.pk
+    elif route.startswith("roles/"):
+        pk = doors.role_request.pk
+    elif route.startswith("my-students/"):
+        pk = doors.class920.pk
     url = "/" + route
     url = url.replace("<int:pk>", str(pk)).replace("<uuid:key>", doors.draft_key)
     url = url.replace("<int:student_pk>", str(doors.student920.pk)).replace("<str:code>", "920")
@@ -349,7 +448,7 @@ def test_every_door_answers_each_role_as_its_policy_says(doors, world):
                 leaked = (
                     ""
                     if role in ("admin920", "root") or own_class
-                    else leak_of_920(response, doors)
+                    else leak_of_920(response, doors, role)
                 )
                 if leaked:
                     failures.append(f"{method} {url} as {role}: shows {leaked}")
@@ -357,14 +456,17 @@ def test_every_door_answers_each_role_as_its_policy_says(doors, world):
     assert not failures, "\n".join(failures)
 
 
-def leak_of_920(response, doors: Doors) -> str:
-    """Anything of PSU 920 that only its administrators may see."""
+def leak_of_920(response, doors: Doors, role: str) -> str:
+    """Anything of PSU 920 that only its administrators may see (and, for student920, the
+    help desks whose roles cover that student)."""
     if response.status_code != 200 or getattr(response, "streaming", False):
         return "a download" if getattr(response, "streaming", False) else ""
     body = response.content.decode("utf-8", "replace")
     student = doors.student920
     if f"Request #{doors.request920.pk}:" in body and "admin/" not in response.request["PATH_INFO"]:
         return "the request page"
+    if role in HELPS_STUDENT920:
+        return ""
     if student.username in body and "admin/" not in response.request["PATH_INFO"]:
         return "a student's page"
     return ""
@@ -379,6 +481,11 @@ def snapshot_of_920() -> tuple:
             .values_list("id", "username", "default_password_encrypted", "password", "grade")
         ),
         list(RoleAssignment.objects.order_by("id").values_list("user_id", "role", "psu_id")),
+        list(
+            RoleRequest.objects.order_by("id").values_list(
+                "user_id", "role", "psu_id", "decided_by_id", "ends_on"
+            )
+        ),
         list(PSU.objects.order_by("id").values_list("code", "name")),
         list(Campus.objects.order_by("id").values_list("code", "psu_id")),
         list(User.objects.order_by("id").values_list("username", "is_superuser", "is_active")),
@@ -388,7 +495,7 @@ def snapshot_of_920() -> tuple:
 def sign_in_again(role: str, doors: Doors, world) -> None:
     """Sign-out doors end sessions: sign the role in again for the next door."""
     client = doors.clients[role]
-    if role in ("teacher", "support", "admin010", "admin920"):
+    if role in STAFF_ROLES:
         if "_auth_user_id" not in client.session:
             client.force_login(getattr(world, role))
     elif role == "root":
@@ -443,6 +550,47 @@ def test_every_post_door_refuses_a_request_without_the_csrf_token(doors, world):
                 if route.startswith("admin/r/") or route == "admin/(?P<url>.*)$":
                     continue  # redirects only, change nothing
                 failures.append(f"POST {url} as {role} without CSRF token: {answer(response)}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_a_help_desk_request_answers_its_maker_and_psu_administrators_only(world):
+    """Every page of one request made by the School Student Help Desk of 920304 for a
+    student of that campus: its maker and 920's administrator open it (its handouts are its
+    maker's only, as every request's are); the help desk of
+    another campus of 920, the LEA help desk of 920 (not theirs) and another PSU's
+    administrator get 404, as for a request nobody has."""
+    student = world.students(world.psu920).first()
+    maker = Client()
+    maker.force_login(world.school920)
+    draft = maker.post(
+        reverse("regeneration:new_single"),
+        {"psu_code": "920", "student_uid": student.student_number},
+    )
+    maker.post(draft["Location"])
+    regeneration = RegenerationRequest.objects.get(requester=world.school920)
+    lifecycle.request_run(request_id=regeneration.pk, budget_seconds=60)
+    routes = [r for r in all_routes() if r.startswith("<int:pk>") or "requests/<int:pk>" in r]
+    failures = []
+    for username, allowed_here in (
+        ("school920", True),
+        ("admin920", True),
+        ("school920high", False),
+        ("helpdesk920", False),
+        ("admin010", False),
+    ):
+        client = Client()
+        client.force_login(getattr(world, username))
+        for route in routes:
+            url = "/" + route.replace("<int:pk>", str(regeneration.pk))
+            got = client.get(url).status_code
+            handout = url.endswith(("passwords.csv", "cards/"))
+            if username == "admin920" and handout and got == 403:
+                continue  # handouts are the requester's only
+            if allowed_here and got not in (200, 302, 405):
+                failures.append(f"GET {url} as {username}: {got}")
+            if not allowed_here and got not in (404, 405):
+                failures.append(f"GET {url} as {username}: {got}, not 404")
     assert not failures, "\n".join(failures)
 
 

@@ -14,8 +14,8 @@ from rosters.demo import rosters_seed
 class Command(BaseCommand):
     help = (
         "Create the demo PSUs (920, 010, 32B), campuses, students and staff accounts "
-        "(admin920, admin010, adminmulti, support, teacher, root), and the classes of "
-        "teacher. Safe to run again."
+        "(admin920, admin010, adminmulti, support, teacher, root, helpdesk920, school920304), "
+        "and the classes of teacher. Safe to run again."
     )
 
     def add_arguments(self, parser):
