@@ -30,7 +30,9 @@ def test_bench_web_reports_each_page_idle_and_during_a_state_run_and_removes_its
     students_before = Student.objects.count()
 
     small = ["--students", "60", "--psus", "3", "--workers", "1", "--web-workers", "1"]
-    short = ["--pollers", "4", "--browsers", "2", "--idle-seconds", "4", "--submit-seconds", "1"]
+    # Confirms spread over 3 s keep the state run longer than the pollers' 2 s pace, however
+    # fast the tiny requests finish (over 1 s, a run of 1.5 s had no poll in its window).
+    short = ["--pollers", "4", "--browsers", "2", "--idle-seconds", "4", "--submit-seconds", "3"]
 
     status = web.main([*small, *short, "--timeout", "120", "--json", str(tmp_path / "web.json")])
 
