@@ -36,7 +36,7 @@ from people.models import DefaultPasswordDisclosure, Grade
 from people.permissions import help_desk_required
 from people.services import default_password_disclosure_record
 from people.sign_in import STATE_FIELDS, Reason, SignIn, password_signs_in, when
-from rosters.selectors import classes_of_students
+from rosters.selectors import HANDOUT_CSV_HEADER, classes_of_students
 
 from .models import RegenerationOutcome, RegenerationRequest
 from .selectors import handout_campuses, handout_outcomes, requests_visible_to
@@ -59,19 +59,7 @@ NOT_KEPT = (
     "The password this request set was not kept: the request ran before the portal kept each "
     "request's passwords, and a later request changed the student's default."
 )
-CSV_HEADER = [
-    "Student number",
-    "Last name",
-    "First name",
-    "Username",
-    "Password",
-    "Campus",
-    "Grade",
-    "Signs in",
-    "Note",
-    "Teacher",
-    "Class",
-]
+CSV_HEADER = HANDOUT_CSV_HEADER
 # The student's fields a handout reads (``campus__code`` becomes the attribute ``campus_code``).
 STUDENT_FIELDS = (
     "id",

@@ -13,6 +13,22 @@ from people.models import Student
 
 from .models import Class, Enrollment, Teacher
 
+# The columns of every password handout's CSV: a request's (regeneration.handout) and a
+# class's (My Students), so a teacher's file and an administrator's read the same.
+HANDOUT_CSV_HEADER = [
+    "Student number",
+    "Last name",
+    "First name",
+    "Username",
+    "Password",
+    "Campus",
+    "Grade",
+    "Signs in",
+    "Note",
+    "Teacher",
+    "Class",
+]
+
 
 def classes_taught_by(user) -> QuerySet[Class]:
     """The active classes the user teaches (an active enrollment as teacher), by title."""

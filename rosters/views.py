@@ -41,6 +41,7 @@ from .models import Class
 from .oneroster import BundleError
 from .roster_import import oneroster_import, result_lines
 from .selectors import (
+    HANDOUT_CSV_HEADER,
     class_students,
     class_teacher_names,
     classes_taught_by,
@@ -51,19 +52,7 @@ from .services import teachers_invite
 
 logger = logging.getLogger(__name__)
 
-CSV_HEADER = [
-    "Student number",
-    "Last name",
-    "First name",
-    "Username",
-    "Password",
-    "Campus",
-    "Grade",
-    "Signs in",
-    "Note",
-    "Teacher",
-    "Class",
-]
+CSV_HEADER = HANDOUT_CSV_HEADER
 RESET_NOT_ALLOWED = (
     "Your district has not allowed teachers to reset students to the default password; ask "
     "your school's help desk."
