@@ -22,6 +22,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from rosters.oneroster import SPEC_COLUMNS
 from rosters.roster_import import oneroster_import
 
 from . import measure
@@ -33,19 +34,7 @@ BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 GRADES = ("KG", *(f"{n:02d}" for n in range(1, 13)))
 FIRST = ("Ada", "Bao", "Carmen", "Dev", "Esha", "Finn", "Gia", "Hugo", "Iris", "Jai", "Kofi")
 LAST = ("Okoro", "Nguyen", "Diaz", "Smith", "Patel", "Kim", "Brown", "Lee", "Oxendine", "Moore")
-HEADERS = {
-    "orgs": ["sourcedId", "status", "dateLastModified", "name", "type", "identifier",
-             "parentSourcedId"],
-    "users": ["sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role",
-              "username", "userIds", "givenName", "familyName", "middleName", "identifier",
-              "email", "sms", "phone", "agentSourcedIds", "grades", "password"],
-    "classes": ["sourcedId", "status", "dateLastModified", "title", "grades", "courseSourcedId",
-                "classCode", "classType", "location", "schoolSourcedId", "termSourcedIds",
-                "subjects", "subjectCodes", "periods"],
-    "enrollments": ["sourcedId", "status", "dateLastModified", "classSourcedId",
-                    "schoolSourcedId", "userSourcedId", "role", "primary", "beginDate",
-                    "endDate"],
-}  # fmt: skip
+HEADERS = SPEC_COLUMNS
 
 
 # The bundle -------------------------------------------------------------------------------------

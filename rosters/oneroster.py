@@ -39,6 +39,21 @@ COLUMNS = {
     "classes": ("sourcedId", "status", "title", "classCode", "schoolSourcedId"),
     "enrollments": ("sourcedId", "status", "classSourcedId", "userSourcedId", "role"),
 }
+# Every column of each file in the OneRoster 1.1 CSV binding, in its order: what an SIS
+# writes (the benchmark's bundle and the tests' bundles are written with these).
+SPEC_COLUMNS = {
+    "orgs": ["sourcedId", "status", "dateLastModified", "name", "type", "identifier",
+             "parentSourcedId"],
+    "users": ["sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role",
+              "username", "userIds", "givenName", "familyName", "middleName", "identifier",
+              "email", "sms", "phone", "agentSourcedIds", "grades", "password"],
+    "classes": ["sourcedId", "status", "dateLastModified", "title", "grades", "courseSourcedId",
+                "classCode", "classType", "location", "schoolSourcedId", "termSourcedIds",
+                "subjects", "subjectCodes", "periods"],
+    "enrollments": ["sourcedId", "status", "dateLastModified", "classSourcedId",
+                    "schoolSourcedId", "userSourcedId", "role", "primary", "beginDate",
+                    "endDate"],
+}  # fmt: skip
 BULK, DELTA, ABSENT = "bulk", "delta", "absent"
 TO_BE_DELETED = "tobedeleted"
 

@@ -10,21 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from rosters.oneroster import COLUMNS
+from rosters.oneroster import COLUMNS, SPEC_COLUMNS
 
-HEADERS = {
-    "orgs": ["sourcedId", "status", "dateLastModified", "name", "type", "identifier",
-             "parentSourcedId"],
-    "users": ["sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role",
-              "username", "userIds", "givenName", "familyName", "middleName", "identifier",
-              "email", "sms", "phone", "agentSourcedIds", "grades", "password"],
-    "classes": ["sourcedId", "status", "dateLastModified", "title", "grades", "courseSourcedId",
-                "classCode", "classType", "location", "schoolSourcedId", "termSourcedIds",
-                "subjects", "subjectCodes", "periods"],
-    "enrollments": ["sourcedId", "status", "dateLastModified", "classSourcedId",
-                    "schoolSourcedId", "userSourcedId", "role", "primary", "beginDate",
-                    "endDate"],
-}  # fmt: skip
+HEADERS = SPEC_COLUMNS
 assert all(set(COLUMNS[name]) <= set(HEADERS[name]) for name in COLUMNS)
 
 ORGS = [
