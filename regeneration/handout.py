@@ -15,7 +15,7 @@ from itertools import groupby
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import DateTimeField, Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,12 +31,13 @@ from credentials.crypto import (
 )
 from ncedcloud.client_address import client_address
 from ncedcloud.csv_export import csv_download
+from ncedcloud.db_functions import FastDateTime
 from ncedcloud.links import portal_url
-from people.models import DefaultPasswordDisclosure, Grade
+from people.models import DefaultPasswordDisclosure, Grade, Student
 from people.permissions import help_desk_required
 from people.services import default_password_disclosure_record
 from people.sign_in import STATE_FIELDS, Reason, SignIn, password_signs_in, when
-from rosters.selectors import HANDOUT_CSV_HEADER, classes_of_students
+from rosters.selectors import HANDOUT_CSV_HEADER, classes_of_students, psu_has_classes
 
 from .models import RegenerationOutcome, RegenerationRequest
 from .selectors import handout_campuses, handout_outcomes, requests_visible_to
@@ -134,18 +135,27 @@ def handout_rows(outcomes: QuerySet[RegenerationOutcome], regeneration) -> Itera
         outcomes = outcomes.annotate(undone=Exists(restored))
     columns = outcomes.values_list(
         "default_password_encrypted",
-        "processed_at",
+        FastDateTime("processed_at"),
         "undone" if undo is not None else "status",
-        *(f"student__{field}" for field in STUDENT_FIELDS),
+        *(_column(f"student__{field}") for field in STUDENT_FIELDS),
     )
     now = timezone.now()
+    rostered = psu_has_classes(regeneration.psu_id)
     batch: list[tuple] = []
     for values in columns.iterator(chunk_size=DECRYPT_BATCH):
         batch.append(values)
         if len(batch) == DECRYPT_BATCH:
-            yield from _batch_rows(batch, regeneration, undo, now)
+            yield from _batch_rows(batch, regeneration, undo, now, rostered=rostered)
             batch = []
-    yield from _batch_rows(batch, regeneration, undo, now)
+    yield from _batch_rows(batch, regeneration, undo, now, rostered=rostered)
+
+
+def _column(path: str):
+    """The field's column, a timestamp through ``FastDateTime``: a handout reads five a row."""
+    name = path.removeprefix("student__")
+    if "__" not in name and isinstance(Student._meta.get_field(name), DateTimeField):
+        return FastDateTime(path)
+    return path
 
 
 def undo_of(regeneration: RegenerationRequest) -> RegenerationRequest | None:
@@ -160,9 +170,11 @@ def undo_of(regeneration: RegenerationRequest) -> RegenerationRequest | None:
 
 
 @sensitive_variables()
-def _batch_rows(batch: list[tuple], regeneration, undo, now) -> Iterator[HandoutRow]:
+def _batch_rows(
+    batch: list[tuple], regeneration, undo, now, *, rostered: bool
+) -> Iterator[HandoutRow]:
     passwords = iter(decrypt_default_passwords([values[0] for values in batch if values[0]]))
-    classes = classes_of_students(values[3] for values in batch)
+    classes = classes_of_students(values[3] for values in batch) if rostered else {}
     for token, processed_at, undone, *student in batch:
         row = HandoutRow(tuple(student), processed_at, next(passwords) if token else None)
         row.classes = classes.get(row.id, [])
@@ -226,8 +238,10 @@ def _undecryptable_refusal(
 ) -> HttpResponse | None:
     """Check every password decrypts before anything is shown: a streamed file cannot turn
     into an error page half-way. None when they all do."""
-    tokens = outcomes.exclude(default_password_encrypted="").values_list(
-        "default_password_encrypted", flat=True
+    tokens = (
+        outcomes.exclude(default_password_encrypted="")
+        .order_by()  # in any order: sorting a district by campus, grade and name costs seconds
+        .values_list("default_password_encrypted", flat=True)
     )
     count = undecryptable_count(tokens.iterator(chunk_size=DECRYPT_BATCH))
     if not count:

@@ -105,6 +105,12 @@ def teachers_visible_to(user) -> QuerySet[Teacher]:
     )
 
 
+def psu_has_classes(psu_id: int) -> bool:
+    """Whether any roster has been imported for the PSU: a handout of a PSU with none skips
+    asking for each batch of its students' classes."""
+    return Class.objects.filter(psu_id=psu_id, is_active=True).exists()
+
+
 def classes_of_students(student_ids: Iterable[int]) -> dict[int, list[tuple[int, str, str]]]:
     """``{student id: [(class id, class, teachers), ...]}`` for the active classes of these
     students, by class title: a handout's *Teacher* and *Class* columns, and its cards
