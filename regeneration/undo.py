@@ -14,7 +14,8 @@ its own ("Undo of #N") through the same engine; its chunk work is ``undo_chunk``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -26,7 +27,6 @@ from people.models import Student
 from people.sign_in import when
 
 from .models import RegenerationOutcome, RegenerationRequest
-from .selectors import students_of_request
 
 UNDO_STAGE = StagingTable("regeneration_undo_stage", (("student_id", "bigint PRIMARY KEY"),))
 LEFT_ALONE_SHOWN = 50
@@ -148,26 +148,56 @@ def changed_since(student, outcome: RegenerationOutcome) -> str | None:
     return None
 
 
+class _Kept(NamedTuple):
+    """What ``changed_since`` reads of an outcome of the undone request."""
+
+    request_id: int
+    student_id: int
+    previous_default_encrypted: str
+    password_reset: bool
+
+
+class _Now(NamedTuple):
+    """What ``changed_since`` reads of a student, as the chunk locked it."""
+
+    id: int
+    default_request_number: int | None
+    login_source: str
+    login_request_number: int | None
+    own_password_set_at: datetime | None
+
+
 def undo_chunk(request: RegenerationRequest, chunk, *, now) -> tuple[int, int, int]:
     """Restore the chunk's students that are still as the undone request left them; the
     others get a *Left alone* outcome saying why. Runs in the chunk's transaction, the
-    students' rows locked. Returns (restored, failed, left alone)."""
-    in_range = {"id__gte": chunk.first_student_id, "id__lte": chunk.last_student_id}
+    students' rows locked. Returns (restored, failed, left alone).
+
+    It reads only the columns the decision needs, as tuples: model instances of 2,000
+    students and 2,000 outcomes a chunk made an undo half as fast as the request it undid."""
+    in_range = {"student_id__gte": chunk.first_student_id, "student_id__lte": chunk.last_student_id}
+    kept = [
+        _Kept(*values)
+        for values in RegenerationOutcome.objects.filter(
+            request_id=request.undo_of_id, status=RegenerationOutcome.Status.CHANGED, **in_range
+        ).values_list(*_Kept._fields)
+    ]
     students = {
-        student.pk: student
-        for student in students_of_request(request).filter(**in_range).select_for_update()
+        values[0]: _Now(*values)
+        for values in Student.objects.filter(
+            psu_id=request.psu_id,  # moved to another PSU since: not the undo's to touch
+            id__gte=chunk.first_student_id,
+            id__lte=chunk.last_student_id,
+            id__in=[outcome.student_id for outcome in kept],
+        )
+        .select_for_update()
+        .values_list(*_Now._fields)
     }
-    outcomes = RegenerationOutcome.objects.filter(
-        request_id=request.undo_of_id,
-        status=RegenerationOutcome.Status.CHANGED,
-        student_id__gte=chunk.first_student_id,
-        student_id__lte=chunk.last_student_id,
-    )
     restored, left_alone = [], []
-    for outcome in outcomes:
-        if outcome.student_id not in students:
-            continue  # moved to another PSU since: not the undo's to touch
-        reason = changed_since(students[outcome.student_id], outcome)
+    for outcome in kept:
+        student = students.get(outcome.student_id)
+        if student is None:
+            continue
+        reason = changed_since(student, outcome)
         if reason is None:
             restored.append(outcome.student_id)
         else:
@@ -195,6 +225,7 @@ def _restore(student_ids: list[int], *, request: RegenerationRequest, chunk, now
     student_table = qn(Student._meta.db_table)
     outcome_table = qn(RegenerationOutcome._meta.db_table)
     at = connection.ops.adapt_datetimefield_value(now)
+    range_ = [chunk.first_student_id, chunk.last_student_id]
     with connection.cursor() as cursor:
         UNDO_STAGE.fill(cursor, [(student_id,) for student_id in student_ids])
         defaults = [f"{column} = o.{kept}" for column, kept in DEFAULT_RESTORED]
@@ -206,8 +237,11 @@ def _restore(student_ids: list[int], *, request: RegenerationRequest, chunk, now
             f"UPDATE {student_table} SET {', '.join(defaults + logins)} "
             f"FROM {UNDO_STAGE.name} s, {outcome_table} o "
             f"WHERE {student_table}.id = s.student_id AND o.student_id = s.student_id "
-            f"AND o.request_id = %s AND {student_table}.id BETWEEN %s AND %s",
-            [request.undo_of_id, chunk.first_student_id, chunk.last_student_id],
+            # The range on the outcome too: without it PostgreSQL reads every outcome of the
+            # undone request for each chunk.
+            f"AND o.request_id = %s AND o.student_id BETWEEN %s AND %s "
+            f"AND {student_table}.id BETWEEN %s AND %s",
+            [request.undo_of_id, *range_, *range_],
         )
         cursor.execute(
             f"INSERT INTO {outcome_table} (request_id, student_id, status, password_reset, "
@@ -216,6 +250,6 @@ def _restore(student_ids: list[int], *, request: RegenerationRequest, chunk, now
             "SELECT %s, o.student_id, %s, o.password_reset, "
             "o.password_reset AND o.previous_must_change, '', %s, '', '', '', '' "
             f"FROM {UNDO_STAGE.name} s JOIN {outcome_table} o ON o.student_id = s.student_id "
-            "WHERE o.request_id = %s",
-            [request.pk, RegenerationOutcome.Status.CHANGED, at, request.undo_of_id],
+            "WHERE o.request_id = %s AND o.student_id BETWEEN %s AND %s",
+            [request.pk, RegenerationOutcome.Status.CHANGED, at, request.undo_of_id, *range_],
         )

@@ -165,6 +165,33 @@ def test_an_undo_gives_back_what_the_students_had_except_to_those_changed_since(
 
 
 @pytest.mark.django_db
+def test_an_undo_touches_only_the_undone_request_s_students_still_in_its_psu(
+    admin920_client, world
+):
+    """Students between the undone request's own (same ids range, another grade) and a
+    student who moved to another PSU since keep what they have now."""
+    regeneration = run(make_request(world, grade_levels=["0", "9"], reset_current_passwords=True))
+    moved = Student.objects.filter(campus=world.elementary, grade="0").first()
+    Student.objects.filter(pk=moved.pk).update(psu=world.psu010, campus=world.campus010)
+    changed = set(
+        RegenerationOutcome.objects.filter(request=regeneration).values_list(
+            "student_id", flat=True
+        )
+    )
+    before = state()
+    the_undo = undo(admin920_client, regeneration)
+
+    after = state()
+    assert the_undo.processed_count == len(changed) - 1
+    assert not RegenerationOutcome.objects.filter(request=the_undo, student_id=moved.pk).exists()
+    assert after[moved.pk] == before[moved.pk]
+    untouched = [pk for pk in before if pk not in changed]
+    assert untouched and all(after[pk] == before[pk] for pk in untouched)
+    assert all(after[pk] != before[pk] for pk in changed - {moved.pk})
+    assert all(after[pk][3] is None for pk in changed - {moved.pk})  # the first default back
+
+
+@pytest.mark.django_db
 def test_previous_credentials_are_kept_as_they_were_never_in_plaintext(world):
     before = state()
 
