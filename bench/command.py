@@ -39,6 +39,8 @@ TARGETS = (
     ("count_p95_ms", "<", 500.0),
     ("handout_csv_seconds", "<", 10.0),
     ("uid_file_validation_seconds", "<", 10.0),
+    ("uid_file_peak_rss_n_vs_tenth", "<=", 1.25),
+    ("handout_csv_peak_rss_n_vs_tenth", "<=", 1.25),
     ("file_request_vs_default_only", ">=", 0.8),
     ("undo_vs_default_only", ">=", 0.8),
     ("single_user_p95_seconds", "<", 2.0),
@@ -450,6 +452,10 @@ def _ratios(f: dict) -> dict:
         / max(f["naive_per_s"], f["naive_one_transaction_per_s"]),
         "reset_force_vs_default_only": f["reset_force_per_s"] / f["default_only_per_s"],
         "peak_rss_n_vs_tenth": f["peak_rss_mb"] / f["peak_rss_mb_tenth"],
+        # Memory flat: a file (a handout) ten times longer takes at most a quarter more.
+        "uid_file_peak_rss_n_vs_tenth": f["uid_file_peak_rss_mb"] / f["uid_file_peak_rss_mb_tenth"],
+        "handout_csv_peak_rss_n_vs_tenth": f["handout_csv_peak_rss_mb"]
+        / f["handout_csv_peak_rss_mb_tenth"],
     }
     values = {**f, **ratios}
     met = {

@@ -204,26 +204,31 @@ def measure_uid_file(psu: BenchPSU, *, children: list, share: float = 1.0) -> di
 
 def child_uid_file(*, psu_id: int, permille: int) -> dict:
     """In the subprocess: the file (every student number of the PSU, or a share of them,
-    one a line, with a byte-order mark and CRLF) read and checked."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
+    one a line, with a byte-order mark and CRLF) read and checked. The file is written to
+    disk first, as Django spools an upload of this size, so that the process's memory
+    before the check holds no copy of the numbers."""
+    from django.core.files.uploadedfile import UploadedFile
 
     from regeneration.uid_file import uid_file_check, uid_file_read
 
     settings.DEBUG = False
-    numbers = (
-        Student.objects.filter(psu_id=psu_id)
-        .order_by("id")
-        .values_list("student_number", flat=True)
-    )
-    numbers = list(numbers[: max(1, numbers.count() * permille // 1000)])
-    upload = SimpleUploadedFile("uids.txt", ("\ufeff" + "\r\n".join(numbers)).encode())
-    psu = PSU.objects.get(pk=psu_id)
-    rss_before = peak_rss_mb()
-    start = perf_counter()
-    check = uid_file_check(uid_file_read(upload), psu=psu)
-    seconds = perf_counter() - start
+    students = Student.objects.filter(psu_id=psu_id)
+    count = max(1, students.count() * permille // 1000)
+    numbers = students.order_by("id").values_list("student_number", flat=True)[:count]
+    with tempfile.TemporaryFile() as spooled:
+        spooled.write("\ufeff".encode())
+        for n, number in enumerate(numbers.iterator(chunk_size=5000)):
+            spooled.write(("\r\n" if n else "").encode() + number.encode())
+        size = spooled.tell()
+        spooled.seek(0)
+        upload = UploadedFile(spooled, name="uids.txt", content_type="text/plain", size=size)
+        psu = PSU.objects.get(pk=psu_id)
+        rss_before = peak_rss_mb()
+        start = perf_counter()
+        check = uid_file_check(uid_file_read(upload), psu=psu)
+        seconds = perf_counter() - start
     return {
-        "lines": len(numbers),
+        "lines": count,
         "students": len(check.student_ids),
         "bad_lines": len(check.bad_lines),
         "seconds": seconds,
