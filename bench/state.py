@@ -37,7 +37,7 @@ from unittest import mock
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Min
+from django.db.models import Max, Min
 
 from regeneration.lifecycle import regeneration_request_create
 from regeneration.models import RegenerationChunk, RegenerationRequest
@@ -236,7 +236,8 @@ def requests_wait(ids: list[int], *, timeout: float, poll: float) -> bool:
 
 @dataclass(frozen=True)
 class Timing:
-    """One request, from the database: confirmed (queued), first chunk written, finished."""
+    """One request, from the database: confirmed (queued), started (planned), first and last
+    chunk written, finished."""
 
     psu_id: int
     students: int
@@ -244,6 +245,8 @@ class Timing:
     queued_at: datetime
     first_chunk_at: datetime | None
     finished_at: datetime | None
+    started_at: datetime | None = None
+    last_chunk_at: datetime | None = None
 
     @property
     def seconds(self) -> float | None:
@@ -257,21 +260,49 @@ class Timing:
             return None
         return (self.first_chunk_at - self.queued_at).total_seconds()
 
+    def phases(self) -> dict[str, float] | None:
+        """Where a finished request's time went: waiting to start, from its start to its
+        first chunk, its chunks, and from its last chunk to *Completed*."""
+        moments = (
+            self.queued_at,
+            self.started_at,
+            self.first_chunk_at,
+            self.last_chunk_at,
+            self.finished_at,
+        )
+        if None in moments:
+            return None
+        names = ("to_start", "start_to_first_chunk", "chunks", "last_chunk_to_finished")
+        return {
+            name: (later - earlier).total_seconds()
+            for name, earlier, later in zip(names, moments, moments[1:], strict=False)
+        }
+
 
 def timings(ids: list[int]) -> dict[int, Timing]:
     """Each request's times, by PSU id."""
-    first_chunk = dict(
-        RegenerationChunk.objects.filter(request_id__in=ids)
+    chunk_span = {
+        request_id: (first, last)
+        for request_id, first, last in RegenerationChunk.objects.filter(request_id__in=ids)
         .values("request_id")
-        .annotate(first=Min("finished_at"))
-        .values_list("request_id", "first")
-    )
+        .annotate(first=Min("finished_at"), last=Max("finished_at"))
+        .values_list("request_id", "first", "last")
+    }
     rows = RegenerationRequest.objects.filter(pk__in=ids).values_list(
-        "pk", "psu_id", "targeted_count", "status", "queued_at", "finished_at"
+        "pk", "psu_id", "targeted_count", "status", "queued_at", "finished_at", "started_at"
     )
     return {
-        psu_id: Timing(psu_id, targeted, status, queued, first_chunk.get(pk), finished)
-        for pk, psu_id, targeted, status, queued, finished in rows
+        psu_id: Timing(
+            psu_id,
+            targeted,
+            status,
+            queued,
+            chunk_span.get(pk, (None, None))[0],
+            finished,
+            started_at=started,
+            last_chunk_at=chunk_span.get(pk, (None, None))[1],
+        )
+        for pk, psu_id, targeted, status, queued, finished, started in rows
     }
 
 
@@ -498,9 +529,18 @@ def _by_size(run: WorkerRun) -> list[dict]:
                     (t.first_chunk_seconds for t in band if t.first_chunk_seconds is not None),
                     default=None,
                 ),
+                "phases_p50_seconds": _phases_median(band),
             }
         )
     return rows
+
+
+def _phases_median(band: list[Timing]) -> dict[str, float] | None:
+    """Per phase (``Timing.phases``), its median over the band's requests."""
+    phases = [p for p in (t.phases() for t in band) if p is not None]
+    if not phases:
+        return None
+    return {name: median(p[name] for p in phases) for name in phases[0]}
 
 
 def _students_per_s(state) -> float | None:
@@ -650,6 +690,24 @@ def report(figures: dict) -> str:
             f"{_fmt(row['slowdown_p50']):>9} {_fmt(row['slowdown_max']):>9} "
             f"{_fmt(row['first_chunk_max_seconds']):>16}"
             for row in detail["by_size"]
+        ]
+        lines.append(
+            f"  where a request's time went, p50 s: {'students':>16} {'to start':>9} "
+            f"{'to 1st chunk':>13} {'chunks':>9} {'to Completed':>13}"
+        )
+        lines += [
+            f"  {'':>35}{row['students']:>16} "
+            + " ".join(
+                f"{_fmt(row['phases_p50_seconds'][name]):>{width}}"
+                for name, width in (
+                    ("to_start", 9),
+                    ("start_to_first_chunk", 13),
+                    ("chunks", 9),
+                    ("last_chunk_to_finished", 13),
+                )
+            )
+            for row in detail["by_size"]
+            if row.get("phases_p50_seconds")
         ]
     lines += ["", f"{'target':<56} {'measured':>10}  met"]
     for name, value in figures["targets_measured"].items():

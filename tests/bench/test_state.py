@@ -73,6 +73,16 @@ def test_bench_state_reports_each_worker_count_and_removes_its_data(tmp_path, ca
         # one worker process holds 1 + REGENERATION_PARALLEL_CHUNKS connections at most
         assert 1 <= workers["max_db_connections"] <= count * 3
     assert figures["details"]["workers_1"]["requests"] == 4
+    # Where each band's time went: every phase measured, none negative.
+    for row in figures["details"]["workers_1"]["by_size"]:
+        phases = row["phases_p50_seconds"]
+        assert set(phases) == {
+            "to_start",
+            "start_to_first_chunk",
+            "chunks",
+            "last_chunk_to_finished",
+        }
+        assert all(seconds >= 0 for seconds in phases.values())
     assert "workers_2_vs_1_students_per_s" in figures["targets_met"]
     assert "slowdown against alone, p95" in capsys.readouterr().out
     assert PSU.objects.filter(name__startswith=state.MARKER).count() == 0
