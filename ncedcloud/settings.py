@@ -430,6 +430,10 @@ REGENERATION_CHUNK_SIZE = env.int("REGENERATION_CHUNK_SIZE", default=2000)
 # Chunks a task runs at once on PostgreSQL, each in a thread with its own database connection
 # (so a worker process holds this many connections while it runs a request).
 REGENERATION_PARALLEL_CHUNKS = env.int("REGENERATION_PARALLEL_CHUNKS", default=2)
+# Each task that runs lanes also runs an express lane (one more thread and connection) that
+# starts and serves only requests with at most this many students left, so a small request
+# confirmed while a district runs does not wait for the chunk in hand; 0 turns it off.
+REGENERATION_EXPRESS_LANE_STUDENTS = env.int("REGENERATION_EXPRESS_LANE_STUDENTS", default=2000)
 REGENERATION_TASK_BUDGET_SECONDS = env.float("REGENERATION_TASK_BUDGET_SECONDS", default=20.0)
 # Lanes serve the running request with the fewest students left first; one that has waited
 # longer than this since Confirm without a first chunk goes ahead of that order.

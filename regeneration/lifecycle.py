@@ -461,11 +461,15 @@ def request_start(*, request_id: int) -> RunState | None:
 
 
 def request_start_waiting(
-    *, at_most: int = START_AT_ONCE, budget_seconds: float = START_BUDGET_SECONDS
+    *,
+    at_most: int = START_AT_ONCE,
+    budget_seconds: float = START_BUDGET_SECONDS,
+    at_most_students: int | None = None,
 ) -> int:
     """Start the queued requests that nothing holds up (no earlier request of their PSU is
     queued or running), smallest first (by the count confirmed), ``at_most`` of them and
-    for at most ``budget_seconds``; how many it started.
+    for at most ``budget_seconds``; how many it started. With ``at_most_students``, only
+    those of at most that many students (the express lane's).
 
     Lanes call this before each chunk they claim, so a request confirmed while every worker
     is busy starts within a chunk, instead of waiting for its own task's turn in the queue
@@ -476,7 +480,7 @@ def request_start_waiting(
     is ``request_start``'s, with its PSU lock."""
     deadline = time.monotonic() + budget_seconds
     started = 0
-    for waiting in _startable_requests()[:at_most]:
+    for waiting in _startable_requests(at_most_students=at_most_students)[:at_most]:
         run_or_fail(waiting, partial(request_start, request_id=waiting))
         started += 1
         if time.monotonic() >= deadline:
@@ -484,8 +488,10 @@ def request_start_waiting(
     return started
 
 
-def _startable_requests() -> list[int]:
-    """The first queued request of every PSU with none running, smallest first."""
+def _startable_requests(*, at_most_students: int | None = None) -> list[int]:
+    """The first queued request of every PSU with none running, smallest first; with
+    ``at_most_students``, those of at most that many students (a smaller one queued behind
+    a larger one of its PSU still waits for it)."""
     running_psus = RegenerationRequest.objects.filter(status=Status.RUNNING).values("psu_id")
     queued = (
         RegenerationRequest.objects.filter(status=Status.QUEUED)
@@ -496,7 +502,11 @@ def _startable_requests() -> list[int]:
     first_of_psu: dict[int, tuple[int, int]] = {}
     for pk, psu_id, count in queued:
         first_of_psu.setdefault(psu_id, (count, pk))
-    return [pk for _, pk in sorted(first_of_psu.values())]
+    return [
+        pk
+        for count, pk in sorted(first_of_psu.values())
+        if at_most_students is None or count <= at_most_students
+    ]
 
 
 def _chunk_failed(request_id: int, error: Exception) -> None:
@@ -575,6 +585,7 @@ def _after_finish(request: RegenerationRequest) -> None:
 
 LANE_HOOKS = engine.LaneHooks(
     before_claim=request_start_waiting,
+    before_express_claim=lambda at_most: request_start_waiting(at_most_students=at_most),
     request_drained=lambda request_id: request_finalize(request_id=request_id),
     chunk_failed=_chunk_failed,
 )

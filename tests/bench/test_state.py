@@ -70,8 +70,9 @@ def test_bench_state_reports_each_worker_count_and_removes_its_data(tmp_path, ca
         assert 0 < workers["slowdown_p50"] <= workers["slowdown_p95"] <= workers["slowdown_max"]
         assert workers["first_chunk_p95_seconds"] > 0
         assert 20 < workers["peak_rss_mb"] < 1000
-        # one worker process holds 1 + REGENERATION_PARALLEL_CHUNKS connections at most
-        assert 1 <= workers["max_db_connections"] <= count * 3
+        # one worker process holds 1 + REGENERATION_PARALLEL_CHUNKS + 1 (the express lane)
+        # connections at most
+        assert 1 <= workers["max_db_connections"] <= count * 4
     assert figures["details"]["workers_1"]["requests"] == 4
     # Where each band's time went: every phase measured, none negative.
     for row in figures["details"]["workers_1"]["by_size"]:

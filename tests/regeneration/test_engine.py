@@ -3,11 +3,13 @@ fixed number of queries whatever its size, and two lanes change every student ex
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, connections
 
 from bench.measure import chunk_query_counts
 from credentials.crypto import decrypt_default_password
@@ -360,3 +362,66 @@ def test_a_request_that_waited_too_long_for_its_first_chunk_goes_ahead_of_smalle
 
     # The overdue district gets one chunk, then fewest left first again.
     assert served == [large.pk, small.pk, small.pk, large.pk]
+
+
+@pytest.mark.django_db
+def test_the_express_lane_serves_only_requests_with_few_students_left(world, settings):
+    settings.REGENERATION_CHUNK_SIZE = 2
+    large = started(world, world.psu920)  # 17 students
+    small = started(world, world.psu010)  # 3 students
+
+    served = [engine.chunk_process_fairest(at_most_left=3) for _ in range(3)]
+
+    assert served == [small.pk, small.pk, None]
+    large.refresh_from_db()
+    assert large.processed_count == 0
+    assert not RegenerationOutcome.objects.filter(request=large).exists()
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_small_request_confirmed_while_every_lane_holds_a_district_chunk_is_done_at_once(
+    world, settings, monkeypatch
+):
+    settings.REGENERATION_CHUNK_SIZE = 2
+    settings.REGENERATION_PARALLEL_CHUNKS = 2
+    settings.REGENERATION_EXPRESS_LANE_STUDENTS = 3
+    district = started(world, world.psu920)
+    in_hand = threading.Semaphore(0)
+    release = threading.Event()
+    real_chunk = engine._regenerate_chunk
+
+    def slow_district_chunk(request, chunk, *, now):
+        if request.pk == district.pk and not release.is_set():
+            in_hand.release()
+            release.wait(timeout=30)
+        return real_chunk(request, chunk, now=now)
+
+    monkeypatch.setattr(engine, "_regenerate_chunk", slow_district_chunk)
+
+    def task():
+        try:
+            lifecycle.request_run(request_id=district.pk, budget_seconds=60)
+        finally:
+            connections.close_all()
+
+    runner = threading.Thread(target=task)
+    runner.start()
+    try:
+        assert in_hand.acquire(timeout=10) and in_hand.acquire(timeout=10)  # both lanes busy
+        charter = RegenerationRequestFactory(
+            requester=world.admin010, psu=world.psu010, targeted_count=3
+        )  # confirmed now
+        deadline = time.monotonic() + 10
+        while charter.status != Status.COMPLETED and time.monotonic() < deadline:
+            time.sleep(0.05)
+            charter.refresh_from_db()
+        district.refresh_from_db()
+        assert (charter.status, charter.processed_count) == (Status.COMPLETED, 3)
+        assert district.processed_count == 0  # its chunks are still in the lanes' hands
+    finally:
+        release.set()
+        runner.join(timeout=60)
+    district.refresh_from_db()
+    assert (district.status, district.processed_count) == (Status.COMPLETED, 17)
+    assert RegenerationOutcome.objects.count() == 20

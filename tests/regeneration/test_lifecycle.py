@@ -238,3 +238,31 @@ def test_a_queued_request_shows_how_many_students_were_confirmed(world, admin920
     assert request.status == Status.QUEUED
     count = world.students(world.psu920).count()
     assert f"0 of {count} students changed" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_express_lane_starts_only_small_requests_and_one_behind_a_larger_of_its_psu_waits(
+    world,
+):
+    district = RegenerationRequestFactory(
+        requester=world.admin920, psu=world.psu920, targeted_count=17
+    )
+    behind = RegenerationRequestFactory(
+        requester=world.admin920, psu=world.psu920, targeted_count=1
+    )
+    charter = RegenerationRequestFactory(
+        requester=world.admin010, psu=world.psu010, targeted_count=3
+    )
+
+    assert lifecycle.request_start_waiting(at_most_students=3) == 1
+
+    statuses = dict(
+        RegenerationRequest.objects.filter(pk__in=[district.pk, behind.pk, charter.pk]).values_list(
+            "pk", "status"
+        )
+    )
+    assert statuses == {
+        charter.pk: Status.RUNNING,
+        district.pk: Status.QUEUED,
+        behind.pk: Status.QUEUED,  # small, but its PSU's larger request comes first
+    }
