@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from credentials.crypto import decrypt_default_password
+from people.models import Student
 from regeneration import lifecycle
 from regeneration.models import RegenerationOutcome, RegenerationRequest
 from regeneration.selectors import chunk_progress
@@ -112,6 +113,25 @@ def test_wrong_encryption_key_fails_the_request_and_changes_nothing(world, setti
         "operator to restore the key."
     )
     assert "gAAAA" not in regeneration.error_message  # no ciphertext
+    assert tokens() == before
+    assert not RegenerationOutcome.objects.exists()
+
+
+@pytest.mark.django_db
+def test_wrong_encryption_key_fails_the_request_even_when_its_first_student_has_no_default(
+    world, settings
+):
+    first = Student.objects.filter(psu=world.psu920).order_by("id").first()
+    Student.objects.filter(pk=first.pk).update(default_password_encrypted="")
+    before = tokens()
+    settings.DEFAULT_PASSWORD_KEYS = [Fernet.generate_key().decode()]
+
+    regeneration = run(make_request(world))
+
+    assert regeneration.status == Status.FAILED
+    assert "cannot be decrypted with the keys in DEFAULT_PASSWORD_KEYS" in (
+        regeneration.error_message
+    )
     assert tokens() == before
     assert not RegenerationOutcome.objects.exists()
 
