@@ -501,6 +501,17 @@ def worker_details(run: WorkerRun) -> dict:
         "pool_peak_rss_mb": run.pool_rss_mb,
         "finished_in_time": run.finished_in_time,
         "by_size": _by_size(run),
+        # Every request of the day, largest first: what the percentiles are taken over.
+        "requests_by_size": [
+            {
+                "students": t.students,
+                "alone_seconds": run.alone[t.psu_id].seconds,
+                "state_seconds": t.seconds,
+                "first_chunk_seconds": t.first_chunk_seconds,
+                "phases_seconds": t.phases(),
+            }
+            for t in sorted(state, key=lambda t: t.students, reverse=True)
+        ],
     }
 
 

@@ -74,6 +74,9 @@ def test_bench_state_reports_each_worker_count_and_removes_its_data(tmp_path, ca
         # connections at most
         assert 1 <= workers["max_db_connections"] <= count * 4
     assert figures["details"]["workers_1"]["requests"] == 4
+    requests = figures["details"]["workers_1"]["requests_by_size"]
+    assert [r["students"] for r in requests] == sorted(state.state_sizes(students=90, psus=4))[::-1]
+    assert all(r["state_seconds"] > 0 and r["alone_seconds"] > 0 for r in requests)
     # Where each band's time went: every phase measured, none negative.
     for row in figures["details"]["workers_1"]["by_size"]:
         phases = row["phases_p50_seconds"]
