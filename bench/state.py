@@ -291,19 +291,20 @@ def timings(ids: list[int]) -> dict[int, Timing]:
     rows = RegenerationRequest.objects.filter(pk__in=ids).values_list(
         "pk", "psu_id", "targeted_count", "status", "queued_at", "finished_at", "started_at"
     )
-    return {
-        psu_id: Timing(
+    timings = {}
+    for pk, psu_id, targeted, status, queued, finished, started in rows:
+        first, last = chunk_span.get(pk, (None, None))
+        timings[psu_id] = Timing(
             psu_id,
             targeted,
             status,
             queued,
-            chunk_span.get(pk, (None, None))[0],
+            first,
             finished,
             started_at=started,
-            last_chunk_at=chunk_span.get(pk, (None, None))[1],
+            last_chunk_at=last,
         )
-        for pk, psu_id, targeted, status, queued, finished, started in rows
-    }
+    return timings
 
 
 # Measuring the workers ------------------------------------------------------------------------

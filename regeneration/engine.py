@@ -178,10 +178,11 @@ def chunks_run(*, request_id: int, deadline: float, hooks: LaneHooks | None = No
     threads = lanes + (1 if express > 0 else 0)
     with ThreadPoolExecutor(threads, thread_name_prefix=f"request-{request_id}") as pool:
         futures = [
-            pool.submit(_lane_thread, request_id, deadline, stop, hooks) for _ in range(lanes)
+            pool.submit(_own_connection, _lane_run, request_id, deadline, stop, hooks)
+            for _ in range(lanes)
         ]
         express_lane = (
-            pool.submit(_express_lane_thread, express, deadline, stop, hooks)
+            pool.submit(_own_connection, _express_lane_run, express, deadline, stop, hooks)
             if express > 0
             else None
         )
@@ -194,26 +195,35 @@ def chunks_run(*, request_id: int, deadline: float, hooks: LaneHooks | None = No
     return finished
 
 
-def _lane_thread(request_id: int, deadline: float, stop: threading.Event, hooks) -> bool:
+def _own_connection(run: Callable, *args):
+    """``run(*args)`` in a lane's thread, closing the thread's database connection after."""
     try:
-        return _lane_run(request_id, deadline, stop, hooks)
+        return run(*args)
     finally:
-        connections.close_all()  # this thread's connection
+        connections.close_all()
+
+
+def _serve_fairest(hooks: LaneHooks, *, at_most_left: int | None = None) -> int | None:
+    """Claim and process the fairest chunk (``chunk_process_fairest``); a chunk that raised
+    goes to ``hooks.chunk_failed``, and a request whose last claimable chunk this was to
+    ``hooks.request_drained``. Returns the request served, or None when nothing was left to
+    claim."""
+    try:
+        served = chunk_process_fairest(at_most_left=at_most_left)
+    except ChunkFailed as failed:
+        hooks.chunk_failed(failed.request_id, failed.__cause__)
+        served = failed.request_id
+    if served is not None and not chunks_claimable(request_id=served):
+        hooks.request_drained(served)
+    return served
 
 
 def _lane_run(request_id: int, deadline: float, stop: threading.Event, hooks) -> bool:
     try:
         while not stop.is_set():
             hooks.before_claim()
-            try:
-                served = chunk_process_fairest()
-            except ChunkFailed as failed:
-                hooks.chunk_failed(failed.request_id, failed.__cause__)
-                served = failed.request_id
-            if served is None:
+            if _serve_fairest(hooks) is None:
                 return True  # nothing left to claim, of any request
-            if not chunks_claimable(request_id=served):
-                hooks.request_drained(served)
             if not chunks_claimable(request_id=request_id):
                 return True
             if time.monotonic() >= deadline:
@@ -222,13 +232,6 @@ def _lane_run(request_id: int, deadline: float, stop: threading.Event, hooks) ->
     except BaseException:
         stop.set()
         raise
-
-
-def _express_lane_thread(at_most: int, deadline: float, stop: threading.Event, hooks) -> None:
-    try:
-        _express_lane_run(at_most, deadline, stop, hooks)
-    finally:
-        connections.close_all()
 
 
 def _express_lane_run(at_most: int, deadline: float, stop: threading.Event, hooks) -> None:
@@ -245,15 +248,8 @@ def _express_lane_run(at_most: int, deadline: float, stop: threading.Event, hook
     try:
         while not stop.is_set() and time.monotonic() < deadline:
             hooks.before_express_claim(at_most)
-            try:
-                served = chunk_process_fairest(at_most_left=at_most)
-            except ChunkFailed as failed:
-                hooks.chunk_failed(failed.request_id, failed.__cause__)
-                served = failed.request_id
-            if served is None:
+            if _serve_fairest(hooks, at_most_left=at_most) is None:
                 stop.wait(EXPRESS_POLL_SECONDS)
-            elif not chunks_claimable(request_id=served):
-                hooks.request_drained(served)
     except BaseException:
         stop.set()
         raise
