@@ -59,7 +59,7 @@ BANDS = (
 STUDENTS_PER_CAMPUS = 800
 MAX_CAMPUSES = 200
 WORKER_APP_NAME = f"{MARKER}-worker"  # application_name of the workers' connections
-SAMPLE_SECONDS = 0.2
+SAMPLE_SECONDS = 0.2  # pg_stat_activity's reading interval (--sample-seconds)
 WARM_UP_PSUS = 4  # one small request per worker process before anything is timed
 TARGETS = (
     # name, bound, what it is
@@ -312,19 +312,26 @@ def timings(ids: list[int]) -> dict[int, Timing]:
 
 class ConnectionSampler(threading.Thread):
     """The most database connections the workers hold at once: ``pg_stat_activity`` read
-    every 0.2 s, counting the connections of this database whose application_name is
-    ``app_name`` (the workers' PGAPPNAME). ``by_name`` counts other names too."""
+    at once and then every ``every`` seconds, counting the connections of this database
+    whose application_name is one of ``app_names`` (the workers' PGAPPNAME), in ``most``
+    per name and ``most_total`` together.
 
-    def __init__(self, *app_names: str) -> None:
+    A worker holds its connections only while a task runs (Celery closes them before and
+    after each task), so a run of tasks shorter than ``every`` can pass unseen: a small
+    state is read more often (``--sample-seconds``)."""
+
+    def __init__(self, *app_names: str, every: float = SAMPLE_SECONDS) -> None:
         super().__init__(name="connection-sampler", daemon=True)
         self.app_names = list(app_names)
+        self.every = every
         self.most = dict.fromkeys(app_names, 0)
         self.most_total = 0
         self._halt = threading.Event()
 
     def run(self) -> None:
         try:
-            while not self._halt.wait(SAMPLE_SECONDS):
+            self._sample(connection)
+            while not self._halt.wait(self.every):
                 self._sample(connection)
         finally:
             connection.close()
@@ -379,6 +386,7 @@ def measure_workers(
     children: list,
     say: Callable[[str], None],
     alone: dict[int, Timing] | None = None,
+    sample_seconds: float = SAMPLE_SECONDS,
 ) -> WorkerRun:
     """On ``count`` worker processes and beat: every request alone (unless ``alone`` gives
     those times already), then the state day."""
@@ -392,7 +400,7 @@ def measure_workers(
             alone = _alone(state, order, queue=queue, timeout=timeout)
         say(f"{count} worker process(es): {len(order)} requests within {spread_seconds:g} s ...")
         data.tables_settle()
-        with ConnectionSampler(WORKER_APP_NAME) as sampler:
+        with ConnectionSampler(WORKER_APP_NAME, every=sample_seconds) as sampler:
             ids = requests_confirm(state, order, spread_seconds=spread_seconds, queue=queue)
             finished = requests_wait(ids, timeout=timeout, poll=0.5)
         pool_rss = [
@@ -637,6 +645,7 @@ def run(options: argparse.Namespace, *, say: Callable[[str], None]) -> dict:
                 children=children,
                 say=say,
                 alone=alone,
+                sample_seconds=options.sample_seconds,
             )
             # A request alone runs as one task at a time however many workers there are
             # (its slices follow one another): its time alone is measured once.
@@ -763,8 +772,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=float, default=900.0, help="seconds a phase may take at most"
     )
+    parser.add_argument(
+        "--sample-seconds",
+        type=float,
+        default=SAMPLE_SECONDS,
+        help="how often the workers' connections are counted (default %(default)s)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     options = parser.parse_args(argv)
+    if options.sample_seconds <= 0:
+        parser.error("--sample-seconds must be more than 0")
     if options.psus < 1 or options.students < options.psus:
         parser.error("--students must be at least --psus, and --psus at least 1")
     return options

@@ -56,7 +56,10 @@ def test_bench_state_reports_each_worker_count_and_removes_its_data(tmp_path, ca
     # Its larger PSUs then need their count typed at Confirm, as a district's does.
     settings.REGENERATION_CONFIRM_TYPING_THRESHOLD = 10
 
+    # Its tasks last a few hundredths of a second, and a worker holds connections only
+    # while a task runs: they are counted every 5 ms (every 0.2 s would miss them).
     options = ["--students", "90", "--psus", "4", "--submit-seconds", "1", "--timeout", "120"]
+    options += ["--sample-seconds", "0.005"]
 
     status = state.main([*options, "--json", str(tmp_path / "state.json")])
 
