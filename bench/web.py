@@ -436,6 +436,29 @@ def page_figures(phase: Phase) -> dict:
     }
 
 
+def polls_in_step(phase: Phase, *, pace: float = 2.0, width: float = 0.1) -> float | None:
+    """The largest share of the phase's progress polls that started within ``width``
+    seconds of each other in the ``pace`` cycle (each poll's start, its end less its
+    time, modulo ``pace``; the window slides round the cycle). Pollers spread over the
+    cycle give about width / pace (0.05) plus chance; pollers in step give 1."""
+    start, end = phase.window
+    moments = sorted(
+        ((at - ms / 1000) % pace)
+        for at, name, ms, _failed in phase.samples
+        if name == "progress" and start <= at <= end
+    )
+    if not moments:
+        return None
+    around = moments + [moment + pace for moment in moments]
+    most, last = 0, 0
+    for first, moment in enumerate(moments):
+        last = max(last, first)
+        while last < len(around) and around[last] < moment + width:
+            last += 1
+        most = max(most, last - first)
+    return most / len(moments)
+
+
 def phase_figures(pages: dict) -> dict:
     """The JSON's ``idle`` and ``state_run`` objects: exactly the figures the issue names."""
 
@@ -532,6 +555,7 @@ def run(options: argparse.Namespace, *, say: Callable[[str], None]) -> dict:
         SessionStore.get_model_class().objects.filter(session_key__in=sessions).delete()
         data.bench_leftovers_remove(marker=MARKER)
     pages = {"idle": page_figures(idle), "state_run": page_figures(state_run)}
+    figures["polls_in_step"] = {"idle": polls_in_step(idle), "state_run": polls_in_step(state_run)}
     figures["idle"] = phase_figures(pages["idle"])
     figures["state_run"] = phase_figures(pages["state_run"])
     figures["pages"] = pages
@@ -581,6 +605,11 @@ def report(figures: dict) -> str:
         f"{state._fmt(run_['seconds'])} s, {state._fmt(run_['students_per_s'])} students/s",
         f"most database connections: web {connections['web']}, workers {connections['workers']}, "
         f"together {connections['together']}",
+        "polls started within 0.1 s of each other in the 2 s cycle, the most: "
+        + ", ".join(
+            f"{phase} {state._fmt(share)}" for phase, share in figures["polls_in_step"].items()
+        )
+        + " (spread: about 0.05; in step: 1)",
         "",
         f"{'target':<40} {'measured':>10}  met",
     ]

@@ -35,7 +35,7 @@ def test_bench_web_reports_each_page_idle_and_during_a_state_run_and_removes_its
     # Each browser picks People or the confirm page at random every 1 to 3 s: 4 browsers for
     # 6 s make about 12 picks, so People is left out of the idle phase about once in 4,000
     # runs (with 2 for 4 s, about 4 picks: once in 16, which made this test fail at times).
-    short = ["--pollers", "4", "--browsers", "4", "--idle-seconds", "6", "--submit-seconds", "3"]
+    short = ["--pollers", "6", "--browsers", "4", "--idle-seconds", "6", "--submit-seconds", "3"]
 
     status = web.main([*small, *short, "--timeout", "120", "--json", str(tmp_path / "web.json")])
 
@@ -48,9 +48,31 @@ def test_bench_web_reports_each_page_idle_and_during_a_state_run_and_removes_its
         assert figures["pages"][phase]["progress"]["requests"] > 0
     assert figures["pages"]["idle"]["people"]["p50_ms"] > 0
     assert figures["state_run_requests"]["completed"] == 3
+    # The pollers poll each from their own moment of the 2 s cycle, not in step (locust's
+    # constant_pacing had them all within a few milliseconds): all 6 start within the same
+    # 0.1 s only by chance, less than once in 100,000 runs.
+    assert figures["polls_in_step"]["idle"] < 1
     assert "state_run.progress_p95_ms < 100" in capsys.readouterr().out
     assert PSU.objects.filter(name__startswith=web.MARKER).count() == 0
     assert User.objects.filter(username__startswith=web.MARKER).count() == 0
     assert not RegenerationRequest.objects.exists()
     assert not Session.objects.exists()
     assert Student.objects.count() == students_before
+
+
+def test_polls_in_step_is_the_largest_share_started_within_a_tenth_of_the_cycle():
+    def phase(starts: list[float]) -> web.Phase:
+        # (end, page, milliseconds, failed): each poll took 30 ms
+        samples = [(start + 0.03, "progress", 30.0, False) for start in starts]
+        samples.append((starts[0] + 0.5, "people", 80.0, False))  # not a poll
+        return web.Phase(samples=samples, window=(0, 100))
+
+    spread = [cycle * 2 + offset for cycle in range(5) for offset in (0.0, 0.5, 1.0, 1.5)]
+    in_step = [cycle * 2 + offset for cycle in range(5) for offset in (0.30, 0.32, 0.35, 0.39)]
+    # round the end of the cycle: 1.97 and 0.02 are 0.05 s apart
+    around = [cycle * 2 + offset for cycle in range(5) for offset in (1.97, 0.02, 1.0, 1.5)]
+
+    assert web.polls_in_step(phase(spread)) == pytest.approx(0.25)
+    assert web.polls_in_step(phase(in_step)) == pytest.approx(1.0)
+    assert web.polls_in_step(phase(around)) == pytest.approx(0.5)
+    assert web.polls_in_step(web.Phase(samples=[], window=(0, 100))) is None
