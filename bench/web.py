@@ -60,6 +60,9 @@ from . import data, measure, state
 MARKER = "bench_web"
 WEB_APP_NAME = f"{MARKER}-web"  # application_name of the web processes' connections
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+# The Celery processes' nice value: a weight of 110 against the web tier's 1024, as
+# docker-compose.yml's cpu_shares give the worker 128 against the web's 1024.
+WORKER_NICE = 10
 SPAWN_SECONDS = 3  # locust's users are all running after this; the idle window starts then
 READY_SECONDS = 60
 PAGES = ("progress", "people", "confirm", "request (form POST)")
@@ -501,6 +504,7 @@ def run(options: argparse.Namespace, *, say: Callable[[str], None]) -> dict:
         "browsers": options.browsers,
         "web_workers": options.web_workers,
         "workers": options.workers,
+        "worker_nice": options.worker_nice,
         "idle_seconds": options.idle_seconds,
         "submit_seconds": options.submit_seconds,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -523,7 +527,11 @@ def run(options: argparse.Namespace, *, say: Callable[[str], None]) -> dict:
             web = WebServer(
                 secret_key=secret_key, workers=options.web_workers, log_path=folder / "web.log"
             ).start()
-            state.celery_processes_start(options.workers, queue=queue, children=children)
+            celery = state.celery_processes_start(options.workers, queue=queue, children=children)
+            # The web tier first on a shared machine, as docker-compose.yml's cpu_shares do.
+            figures["worker_nice_applied"] = [
+                process.lower_priority(options.worker_nice) for process in celery
+            ]
             state.warm_up(made, options.workers, queue=queue, timeout=options.timeout)
             csrf_secret = secrets.token_hex(16)  # 32 characters: Django's unmasked secret
             plan = plan_make(
@@ -582,7 +590,8 @@ def report(figures: dict) -> str:
         f"bench web: {figures['pollers']} administrators polling progress every 2 s and "
         f"{figures['browsers']} opening People and confirm pages, against gunicorn "
         f"({figures['web_workers']} workers); state of {figures['students']:,} students in "
-        f"{figures['psus']} PSUs on {figures['workers']} worker process(es)",
+        f"{figures['psus']} PSUs on {figures['workers']} worker process(es) at nice "
+        f"{figures['worker_nice']} (the web tier at 0)",
         f"machine: {state._machine(figures['machine'])}; load average after "
         f"{figures['load_average_after']}",
         "",
@@ -626,6 +635,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--psus", type=int, default=state.STATE_PSUS)
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=WORKER_NICE,
+        choices=range(20),
+        metavar="0-19",
+        help="the Celery processes' CPU weight as a nice value (default %(default)s; 0: the "
+        "web tier's, as without docker-compose.yml's cpu_shares)",
+    )
     parser.add_argument("--pollers", type=int, default=200)
     parser.add_argument("--browsers", type=int, default=20)
     parser.add_argument("--idle-seconds", type=float, default=60.0)

@@ -92,6 +92,21 @@ class CeleryProcess:
         result = subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True)
         return [int(pid) for pid in result.stdout.split()]
 
+    def lower_priority(self, nice: int) -> int:
+        """Give the process and its pool (its own session: ``start_new_session``) the CPU
+        weight of ``nice`` against other processes, as a service's lower CPU weight
+        (docker-compose.yml's ``cpu_shares``) gives it against other services. Linux
+        shares a core between sessions first (autogroups) when it can, so the session's
+        autogroup gets the nice value; each process gets it too, for when it cannot.
+        Returns the autogroup's nice value read back (the processes' without autogroups)."""
+        os.setpriority(os.PRIO_PGRP, self.pid, nice)
+        autogroup = Path(f"/proc/{self.pid}/autogroup")
+        try:
+            autogroup.write_text(f"{nice}\n")
+            return int(autogroup.read_text().split("nice")[1])
+        except OSError:  # no autogroups (a kernel without them, or a container's cgroup)
+            return os.getpriority(os.PRIO_PROCESS, self.pid)
+
     def kill_group(self, sig: int = signal.SIGKILL) -> None:
         """The process and its pool, at once."""
         if self.alive():
