@@ -60,11 +60,9 @@ from . import data, measure, state
 MARKER = "bench_web"
 WEB_APP_NAME = f"{MARKER}-web"  # application_name of the web processes' connections
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-# The Celery processes' nice value: a weight of 15 against the web tier's 1024, as
-# docker-compose.yml's cpu_shares give the worker 16 against the web's 1024. (At 600,000
-# students, nice 10 gave a progress p95 of 263 ms and People 339 in the state run; 19 gave
-# 183 and 263, the state 10 % slower.)
-WORKER_NICE = 19
+# The Celery processes' nice value: a weight of 110 against the web tier's 1024, as
+# docker-compose.yml's cpu_shares give the worker 128 against the web's 1024.
+WORKER_NICE = 10
 SPAWN_SECONDS = 3  # locust's users are all running after this; the idle window starts then
 READY_SECONDS = 60
 PAGES = ("progress", "people", "confirm", "request (form POST)")

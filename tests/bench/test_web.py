@@ -48,8 +48,8 @@ def test_bench_web_reports_each_page_idle_and_during_a_state_run_and_removes_its
         assert figures["pages"][phase]["progress"]["requests"] > 0
     assert figures["pages"]["idle"]["people"]["p50_ms"] > 0
     assert figures["state_run_requests"]["completed"] == 3
-    # The worker and beat ran at a lower CPU weight than the web tier (nice 19, read back).
-    assert figures["worker_nice_applied"] == [19, 19]
+    # The worker and beat ran at a lower CPU weight than the web tier (nice 10, read back).
+    assert figures["worker_nice_applied"] == [10, 10]
     # The pollers poll each from their own moment of the 2 s cycle, not in step (locust's
     # constant_pacing had them all within a few milliseconds): all 6 start within the same
     # 0.1 s only by chance, less than once in 100,000 runs.
