@@ -53,15 +53,17 @@ from catalog.models import RoleAssignment
 from people.demo import LAST_NAMES
 from people.models import User
 from regeneration.models import RegenerationRequest
-from tooling.worker import ROOT
+from tooling.worker import ROOT, session_priority_set
 
 from . import data, measure, state
 
 MARKER = "bench_web"
 WEB_APP_NAME = f"{MARKER}-web"  # application_name of the web processes' connections
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-# The Celery processes' nice value: a weight of 110 against the web tier's 1024, as
-# docker-compose.yml's cpu_shares give the worker 128 against the web's 1024.
+# The CPU weights of a shared machine, as docker-compose.yml's cpu_shares set them: gunicorn
+# at nice -10 (a weight of 9,548; the web's cpu_shares 8192), PostgreSQL and the rest at 0
+# (1,024, every container's default), the Celery processes at nice 10 (110; cpu_shares 128).
+WEB_NICE = -10
 WORKER_NICE = 10
 SPAWN_SECONDS = 3  # locust's users are all running after this; the idle window starts then
 READY_SECONDS = 60
@@ -504,6 +506,7 @@ def run(options: argparse.Namespace, *, say: Callable[[str], None]) -> dict:
         "browsers": options.browsers,
         "web_workers": options.web_workers,
         "workers": options.workers,
+        "web_nice": options.web_nice,
         "worker_nice": options.worker_nice,
         "idle_seconds": options.idle_seconds,
         "submit_seconds": options.submit_seconds,
@@ -528,10 +531,16 @@ def run(options: argparse.Namespace, *, say: Callable[[str], None]) -> dict:
                 secret_key=secret_key, workers=options.web_workers, log_path=folder / "web.log"
             ).start()
             celery = state.celery_processes_start(options.workers, queue=queue, children=children)
-            # The web tier first on a shared machine, as docker-compose.yml's cpu_shares do.
+            # The pages first on a shared machine, as docker-compose.yml's cpu_shares set it.
             figures["worker_nice_applied"] = [
                 process.lower_priority(options.worker_nice) for process in celery
             ]
+            figures["web_nice_applied"] = session_priority_set(web.process.pid, options.web_nice)
+            if figures["web_nice_applied"] != options.web_nice:
+                say(
+                    f"gunicorn stays at nice {figures['web_nice_applied']}: a nice value below 0 "
+                    "needs root (CAP_SYS_NICE)."
+                )
             state.warm_up(made, options.workers, queue=queue, timeout=options.timeout)
             csrf_secret = secrets.token_hex(16)  # 32 characters: Django's unmasked secret
             plan = plan_make(
@@ -590,8 +599,9 @@ def report(figures: dict) -> str:
         f"bench web: {figures['pollers']} administrators polling progress every 2 s and "
         f"{figures['browsers']} opening People and confirm pages, against gunicorn "
         f"({figures['web_workers']} workers); state of {figures['students']:,} students in "
-        f"{figures['psus']} PSUs on {figures['workers']} worker process(es) at nice "
-        f"{figures['worker_nice']} (the web tier at 0)",
+        f"{figures['psus']} PSUs on {figures['workers']} worker process(es); nice values: "
+        f"gunicorn {figures['web_nice_applied']}, PostgreSQL 0, Celery "
+        f"{', '.join(map(str, figures['worker_nice_applied']))}",
         f"machine: {state._machine(figures['machine'])}; load average after "
         f"{figures['load_average_after']}",
         "",
@@ -635,6 +645,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--psus", type=int, default=state.STATE_PSUS)
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument(
+        "--web-nice",
+        type=int,
+        default=WEB_NICE,
+        choices=range(-20, 20),
+        metavar="-20-19",
+        help="gunicorn's CPU weight as a nice value (default %(default)s; below 0 needs root, "
+        "else it stays at 0)",
+    )
     parser.add_argument(
         "--worker-nice",
         type=int,

@@ -93,19 +93,8 @@ class CeleryProcess:
         return [int(pid) for pid in result.stdout.split()]
 
     def lower_priority(self, nice: int) -> int:
-        """Give the process and its pool (its own session: ``start_new_session``) the CPU
-        weight of ``nice`` against other processes, as a service's lower CPU weight
-        (docker-compose.yml's ``cpu_shares``) gives it against other services. Linux
-        shares a core between sessions first (autogroups) when it can, so the session's
-        autogroup gets the nice value; each process gets it too, for when it cannot.
-        Returns the autogroup's nice value read back (the processes' without autogroups)."""
-        os.setpriority(os.PRIO_PGRP, self.pid, nice)
-        autogroup = Path(f"/proc/{self.pid}/autogroup")
-        try:
-            autogroup.write_text(f"{nice}\n")
-            return int(autogroup.read_text().split("nice")[1])
-        except OSError:  # no autogroups (a kernel without them, or a container's cgroup)
-            return os.getpriority(os.PRIO_PROCESS, self.pid)
+        """The process and its pool at ``nice`` (``session_priority_set``)."""
+        return session_priority_set(self.pid, nice)
 
     def kill_group(self, sig: int = signal.SIGKILL) -> None:
         """The process and its pool, at once."""
@@ -134,3 +123,25 @@ def database_url(settings_dict: dict) -> str:
     host = settings_dict.get("HOST") or "127.0.0.1"
     port = settings_dict.get("PORT") or 5432
     return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
+
+
+def session_priority_set(pid: int, nice: int) -> int:
+    """Give the processes of ``pid``'s session (started with ``start_new_session``, so its
+    process group too) the CPU weight of ``nice`` against other processes, as a service's
+    CPU weight (docker-compose.yml's ``cpu_shares``) sets it against other services.
+    Linux shares a core between sessions first (autogroups) when it can, so the session's
+    autogroup gets the nice value; each process gets it too, for when it cannot. A nice
+    value below 0 needs CAP_SYS_NICE (root): without it, nothing changes. Returns the nice
+    value in force, read back (the autogroup's, else the process's)."""
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    try:
+        os.setpriority(os.PRIO_PGRP, pid, nice)
+        autogroup.write_text(f"{nice}\n")
+    except PermissionError:
+        pass
+    except OSError:  # no autogroups (a kernel without them, or a container's cgroup)
+        return os.getpriority(os.PRIO_PROCESS, pid)
+    try:
+        return int(autogroup.read_text().split("nice")[1])
+    except OSError:
+        return os.getpriority(os.PRIO_PROCESS, pid)
