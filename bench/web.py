@@ -457,7 +457,6 @@ def polls_in_step(phase: Phase, *, pace: float = 2.0, width: float = 0.1) -> flo
     around = moments + [moment + pace for moment in moments]
     most, last = 0, 0
     for first, moment in enumerate(moments):
-        last = max(last, first)
         while last < len(around) and around[last] < moment + width:
             last += 1
         most = max(most, last - first)
@@ -533,7 +532,7 @@ def run(options: argparse.Namespace, *, say: Callable[[str], None]) -> dict:
             celery = state.celery_processes_start(options.workers, queue=queue, children=children)
             # The pages first on a shared machine, as docker-compose.yml's cpu_shares set it.
             figures["worker_nice_applied"] = [
-                process.lower_priority(options.worker_nice) for process in celery
+                session_priority_set(process.pid, options.worker_nice) for process in celery
             ]
             figures["web_nice_applied"] = session_priority_set(web.process.pid, options.web_nice)
             if figures["web_nice_applied"] != options.web_nice:

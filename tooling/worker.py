@@ -92,10 +92,6 @@ class CeleryProcess:
         result = subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True)
         return [int(pid) for pid in result.stdout.split()]
 
-    def lower_priority(self, nice: int) -> int:
-        """The process and its pool at ``nice`` (``session_priority_set``)."""
-        return session_priority_set(self.pid, nice)
-
     def kill_group(self, sig: int = signal.SIGKILL) -> None:
         """The process and its pool, at once."""
         if self.alive():
