@@ -10,11 +10,13 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
+from django.utils.functional import cached_property
 from django.views.decorators.debug import sensitive_variables
 
 from credentials.crypto import DefaultPasswordDecryptionError, decrypt_default_password
+from ncedcloud.widgets import QuickSelect
 
-from .models import Grade, Student
+from .models import Campus, Grade, Student
 from .selectors import campuses_visible_to
 
 logger = logging.getLogger(__name__)
@@ -28,9 +30,9 @@ class StudentSearchForm(forms.Form):
         help_text="The start of a name, a student number or a username.",
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
-    campus = forms.ModelChoiceField(
-        label="Campus", required=False, queryset=None, to_field_name="code", empty_label="All"
-    )
+    # The user's campuses by code, read as (code, name) pairs, not as model instances: a
+    # district's 200 campuses as instances took 15 ms of every People page.
+    campus = forms.ChoiceField(label="Campus", required=False, widget=QuickSelect)
     grade = forms.ChoiceField(label="Grade", required=False, choices=[("", "All"), *Grade.choices])
     signed_in = forms.ChoiceField(
         label="Signed in since the last reset",
@@ -41,11 +43,21 @@ class StudentSearchForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["campus"].queryset = campuses_visible_to(user).order_by("code")
-        self.fields["campus"].label_from_instance = lambda c: f"{c.code} {c.name}"
+        self.user = user
+        # Read once, when the field is first rendered or checked.
+        self.fields["campus"].choices = lambda: self.campus_choices
         self.fields["campus"].error_messages["invalid_choice"] = (
             "Choose one of your own campuses; that campus is not one whose students you may see."
         )
+
+    @cached_property
+    def campus_choices(self) -> list[tuple[str, str]]:
+        campuses = campuses_visible_to(self.user).order_by("code").values_list("code", "name")
+        return [("", "All"), *((code, f"{code} {name}") for code, name in campuses)]
+
+    def clean_campus(self) -> Campus | None:
+        code = self.cleaned_data["campus"]
+        return campuses_visible_to(self.user).get(code=code) if code else None
 
 
 class StudentLoginForm(forms.Form):

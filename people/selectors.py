@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from .models import Campus, Student
 
 DIGITS = re.compile(r"[0-9]+")  # ASCII only, as student numbers are
+NAME_ORDER = ("last_name", "first_name", "id")
+# A search in the same order, by an expression no index gives (the same value: last names
+# are never null), so that PostgreSQL finds the matches through the prefix indexes and sorts
+# them. Ordered by the columns, it walked the name index from A until it had a page of
+# matches, expecting them spread evenly: "Sm" read 130,000 of a 160,000-student PSU's rows
+# for its first page (190 ms; 15 ms by the prefix indexes and a sort of its 2,425 matches).
+SEARCH_ORDER = (Coalesce("last_name", Value("")), "first_name", "id")
 
 
 def students_visible_to(user) -> QuerySet[Student]:
@@ -57,9 +65,9 @@ def students_search(
     if signed_in:
         students = students.filter(temporary_password_set_at__isnull=signed_in == "yes")
     text = text.strip()
-    if text:
-        students = students.filter(student_text_condition(text))
-    return students.order_by("last_name", "first_name", "id")
+    if not text:
+        return students.order_by(*NAME_ORDER)
+    return students.filter(student_text_condition(text)).order_by(*SEARCH_ORDER)
 
 
 def student_text_condition(text: str, prefix: str = "") -> Q:

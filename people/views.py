@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from credentials.crypto import DefaultPasswordDecryptionError, decrypt_default_password
 from ncedcloud.client_address import client_address
+from ncedcloud.pagination import IdsFirstPaginator
 
 from .forms import ResetToDefaultForm, StudentSearchForm
 from .history import student_history
@@ -43,7 +43,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
             grade=data.get("grade", ""),
             signed_in=data.get("signed_in", ""),
         )
-        page = Paginator(students, STUDENTS_PER_PAGE).get_page(request.GET.get("page"))
+        page = IdsFirstPaginator(students, STUDENTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

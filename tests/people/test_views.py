@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from people.models import DefaultPasswordDisclosure, Student
-from tests.factories import StudentFactory, UserFactory, lea_admin
+from tests.factories import CampusFactory, StudentFactory, UserFactory, lea_admin
 from tests.helpers import current_nav_items, page_text, request_through_views
 
 
@@ -225,17 +225,55 @@ def test_people_list_pages_through_students_fifty_at_a_time(client, world):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("search", ["", "s"])
+def test_people_pages_together_are_every_match_once_in_name_order(client, world, search):
+    """Pages are read by id, then their rows (``IdsFirstPaginator``); a search is sorted by
+    an expression instead of the name index: either way page after page is name order."""
+    names = ["Smith", "Sams", "adams", "Stone", "Zane", "Silva", "sanders", "Baker"]
+    for i in range(130):
+        StudentFactory(campus=world.elementary, last_name=names[i % 8], first_name=f"S{i:03d}")
+    client.force_login(world.admin920)
+
+    pages = [client.get(reverse("people:list"), {"q": search, "page": n}) for n in (1, 2, 3)]
+
+    shown = [name for page in pages for name in list_names(page)]
+    expected = [
+        f"{s.last_name}, {s.first_name}"
+        for s in world.students(world.psu920).order_by("last_name", "first_name", "id")
+        if any(v.lower().startswith(search) for v in (s.last_name, s.first_name, s.username))
+    ]
+    assert shown == expected
+    assert len(shown) == pages[0].context["page"].paginator.count > 100
+
+
+@pytest.mark.django_db
+def test_people_campus_choice_lists_own_campuses_escaped_and_keeps_the_chosen_one(client, world):
+    CampusFactory(code="920999", name="<b>Fuquay</b> & Varina", psu=world.psu920)
+    client.force_login(world.admin920)
+
+    html = client.get(reverse("people:list"), {"campus": "920364"}).content.decode()
+
+    select = html[html.index('<select name="campus"') : html.index("</select>")]
+    assert '<option value="">All</option>' in select
+    assert '<option value="920364" selected>920364 Enloe High</option>' in select
+    assert '<option value="920304">920304 Apex Elementary</option>' in select
+    assert "920999 &lt;b&gt;Fuquay&lt;/b&gt; &amp; Varina" in select
+    assert "010" not in select  # the other PSU's campus
+
+
+@pytest.mark.django_db
 def test_people_list_query_count_does_not_grow_with_students(
     client, world, django_assert_num_queries
 ):
     client.force_login(world.admin920)
     # session, user, the user's roles (PSUs and Support, one query), the chosen campus,
-    # count, page, the role requests waiting for approval and the teacher role (header),
-    # campus choices, and saving the session (savepoint, update, release)
-    with django_assert_num_queries(12):
+    # count, the page's ids and then its rows, the role requests waiting for approval and the
+    # teacher role (header), campus choices, and saving the session (savepoint, update,
+    # release)
+    with django_assert_num_queries(13):
         small = client.get(reverse("people:list"), {"campus": "920304", "q": "Stu"})
     StudentFactory.create_batch(80, campus=world.elementary)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         large = client.get(reverse("people:list"), {"campus": "920304", "q": "Stu"})
 
     assert len(small.context["page"]) == 10
