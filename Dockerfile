@@ -16,4 +16,4 @@ RUN DEBUG=False SECRET_KEY="build-only-$(python -c 'import secrets; print(secret
 RUN useradd --create-home portal && mkdir -p /app/var && chown portal /app/var
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "ncedcloud.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "ncedcloud.wsgi", "--bind", "0.0.0.0:8000"]

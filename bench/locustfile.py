@@ -24,7 +24,7 @@ from locust import FastHttpUser, between, events, task
 POLL_SECONDS = 2  # as the request page polls
 PLAN = json.loads(Path(os.environ["BENCH_WEB_PLAN"]).read_text())
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-samples: list[tuple[float, str, float, bool]] = []
+samples: list[tuple[float, str, float, str | None]] = []  # end, page, ms, why it failed
 
 
 @events.init.add_listener
@@ -35,7 +35,9 @@ def _loopback_only(environment, **kwargs) -> None:
 
 @events.request.add_listener
 def _record(request_type, name, response_time, exception, **kwargs) -> None:
-    samples.append((time.time(), name, response_time, exception is not None))
+    samples.append(
+        (time.time(), name, response_time, None if exception is None else str(exception))
+    )
 
 
 @events.quitting.add_listener

@@ -3,7 +3,8 @@ gunicorn, first while the workers are idle, then during a state day.
 
 It makes a state (``bench.state.state_sizes``: ``--students`` in ``--psus`` PSUs), serves the
 app with gunicorn on a free loopback port (production settings: DEBUG off, static files
-collected, ``--web-workers`` sync workers as in docker-compose.yml), starts ``--workers``
+collected, ``--web-workers`` workers of ``--web-threads`` threads, gunicorn.conf.py's as
+docker-compose.yml serves them), starts ``--workers``
 Celery worker processes and beat, and runs locust (``bench/locustfile.py``) with
 ``--pollers`` administrators polling their request's progress every 2 s and ``--browsers``
 administrators opening People pages and confirm pages:
@@ -27,6 +28,7 @@ import http.client
 import json
 import logging
 import os
+import runpy
 import secrets
 import signal
 import socket
@@ -35,6 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -165,9 +168,10 @@ def _session_backend() -> str:
 class WebServer:
     """gunicorn serving the app on a free loopback port with production settings."""
 
-    def __init__(self, *, secret_key: str, workers: int, log_path: Path) -> None:
+    def __init__(self, *, secret_key: str, workers: int, threads: int, log_path: Path) -> None:
         self.port = _free_port()
         self.workers = workers
+        self.threads = threads
         self.log_path = log_path
         self.env = {
             **measure.child_environment(eager=False),
@@ -202,6 +206,8 @@ class WebServer:
                     f"127.0.0.1:{self.port}",
                     "--workers",
                     str(self.workers),
+                    "--threads",
+                    str(self.threads),
                 ],
                 cwd=ROOT,
                 env=self.env,
@@ -276,7 +282,7 @@ def _free_port() -> int:
 class Phase:
     """One locust run and the window its figures are counted over."""
 
-    samples: list  # (end time, page, ms, failed)
+    samples: list  # (end time, page, ms, why it failed or None)
     window: tuple[float, float]
 
 
@@ -423,11 +429,13 @@ def state_run_phase(
 def page_figures(phase: Phase) -> dict:
     start, end = phase.window
     pages: dict[str, dict] = {}
-    for at, name, ms, failed in phase.samples:
+    for at, name, ms, failure in phase.samples:
         if start <= at <= end:
-            page = pages.setdefault(name, {"times": [], "errors": 0})
+            page = pages.setdefault(name, {"times": [], "errors": 0, "why": Counter()})
             page["times"].append(ms)
-            page["errors"] += failed
+            if failure is not None:
+                page["errors"] += 1
+                page["why"][failure[:200]] += 1
     return {
         name: {
             "requests": len(page["times"]),
@@ -436,6 +444,8 @@ def page_figures(phase: Phase) -> dict:
             "p95_ms": state.percentile(page["times"], 95),
             "p99_ms": state.percentile(page["times"], 99),
             "errors": page["errors"],
+            # What the failed answers were, the most frequent first.
+            "error_reasons": dict(page["why"].most_common(5)),
         }
         for name, page in pages.items()
     }
@@ -449,7 +459,7 @@ def polls_in_step(phase: Phase, *, pace: float = 2.0, width: float = 0.1) -> flo
     start, end = phase.window
     moments = sorted(
         ((at - ms / 1000) % pace)
-        for at, name, ms, _failed in phase.samples
+        for at, name, ms, _failure in phase.samples
         if name == "progress" and start <= at <= end
     )
     if not moments:
@@ -504,6 +514,7 @@ def run(options: argparse.Namespace, *, say: Callable[[str], None]) -> dict:
         "pollers": options.pollers,
         "browsers": options.browsers,
         "web_workers": options.web_workers,
+        "web_threads": options.web_threads,
         "workers": options.workers,
         "web_nice": options.web_nice,
         "worker_nice": options.worker_nice,
@@ -525,9 +536,15 @@ def run(options: argparse.Namespace, *, say: Callable[[str], None]) -> dict:
             staff = staff_create(made, pollers=options.pollers, browsers=options.browsers)
             secret_key = secrets.token_urlsafe(64)
             sessions = sessions_create(staff.users, secret_key=secret_key)
-            say(f"gunicorn ({options.web_workers} workers), {options.workers} Celery worker(s) ...")
+            say(
+                f"gunicorn ({options.web_workers} workers x {options.web_threads} threads), "
+                f"{options.workers} Celery worker(s) ..."
+            )
             web = WebServer(
-                secret_key=secret_key, workers=options.web_workers, log_path=folder / "web.log"
+                secret_key=secret_key,
+                workers=options.web_workers,
+                threads=options.web_threads,
+                log_path=folder / "web.log",
             ).start()
             celery = state.celery_processes_start(options.workers, queue=queue, children=children)
             # The pages first on a shared machine, as docker-compose.yml's cpu_shares set it.
@@ -545,6 +562,8 @@ def run(options: argparse.Namespace, *, say: Callable[[str], None]) -> dict:
             plan = plan_make(
                 staff, keys=sessions, csrf_secret=csrf_secret, new_requests=folder / "new.json"
             )
+            # The idle phase measures idle workers, not autovacuum of the state just made.
+            data.tables_settle()
             with state.ConnectionSampler(WEB_APP_NAME, state.WORKER_APP_NAME) as sampler:
                 say(f"Idle workers: locust for {options.idle_seconds:g} s ...")
                 idle = idle_phase(plan, web=web, folder=folder, seconds=options.idle_seconds)
@@ -597,7 +616,8 @@ def report(figures: dict) -> str:
         "",
         f"bench web: {figures['pollers']} administrators polling progress every 2 s and "
         f"{figures['browsers']} opening People and confirm pages, against gunicorn "
-        f"({figures['web_workers']} workers); state of {figures['students']:,} students in "
+        f"({figures['web_workers']} workers x {figures['web_threads']} threads); state of "
+        f"{figures['students']:,} students in "
         f"{figures['psus']} PSUs on {figures['workers']} worker process(es); nice values: "
         f"gunicorn {figures['web_nice_applied']}, PostgreSQL 0, Celery "
         f"{', '.join(map(str, figures['worker_nice_applied']))}",
@@ -643,7 +663,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--students", type=int, default=state.STATE_STUDENTS)
     parser.add_argument("--psus", type=int, default=state.STATE_PSUS)
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
+    served = runpy.run_path(str(ROOT / "gunicorn.conf.py"))  # as the compose file serves
+    parser.add_argument(
+        "--web-workers", type=int, default=served["workers"], help="gunicorn workers"
+    )
+    parser.add_argument(
+        "--web-threads",
+        type=int,
+        default=served["threads"],
+        help="threads per gunicorn worker (1: sync workers)",
+    )
     parser.add_argument(
         "--web-nice",
         type=int,

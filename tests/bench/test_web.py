@@ -75,8 +75,8 @@ def _may_raise_priority() -> bool:
 def test_polls_in_step_is_the_largest_share_started_within_a_tenth_of_the_cycle():
     def phase(starts: list[float]) -> web.Phase:
         # (end, page, milliseconds, failed): each poll took 30 ms
-        samples = [(start + 0.03, "progress", 30.0, False) for start in starts]
-        samples.append((starts[0] + 0.5, "people", 80.0, False))  # not a poll
+        samples = [(start + 0.03, "progress", 30.0, None) for start in starts]
+        samples.append((starts[0] + 0.5, "people", 80.0, None))  # not a poll
         return web.Phase(samples=samples, window=(0, 100))
 
     spread = [cycle * 2 + offset for cycle in range(5) for offset in (0.0, 0.5, 1.0, 1.5)]
