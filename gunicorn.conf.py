@@ -7,7 +7,7 @@ page's counts) that held one of the three workers; with threads a poll is answer
 it. Measured with ``python -m bench web --students 600000`` on 2 busy cores: progress at p95
 from 1,098 ms (3 sync workers) to 545 (3 x 4 threads), People from 1,116 to 729 (README,
 "The web tier under load"). Each thread holds its own database connection while it serves:
-workers x threads connections (README, "Database connections").
+workers x threads connections (README, "Running a state", Connections).
 
 The keep-alive outlasts the pauses of a page between its requests (the request page polls
 every 2 s), so gunicorn does not close a connection just as the browser or the load

@@ -11,13 +11,9 @@ class IdsFirstPaginator(Paginator):
     those rows. A far page read every row before it from the table: page 1,500 of a
     160,000-student PSU, 75,000 rows skipped, took 106 ms, by id 11."""
 
-    def page(self, number) -> Page:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+    def _get_page(self, object_list, number, paginator) -> Page:
+        # ``object_list`` is this page's slice of the queryset (Django's ``page`` cuts it).
+        ids = list(object_list.values_list("pk", flat=True))
         rows = self.object_list.in_bulk(ids)
         # A row gone between the two reads is left out of the page.
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        return super()._get_page([rows[pk] for pk in ids if pk in rows], number, paginator)

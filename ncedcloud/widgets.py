@@ -10,8 +10,8 @@ from django.utils.safestring import SafeString
 
 class QuickSelect(forms.Select):
     """Django's ``Select``, the same HTML, its options written in Python instead of one
-    template render each (``select_option.html`` and ``attrs.html`` per option): a
-    district's 200 campuses took 19 ms of every People page, about a third of it."""
+    template render each (``select_option.html`` and ``attrs.html`` per option): about 7 ms
+    of every People page for a district's 200 campuses."""
 
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
