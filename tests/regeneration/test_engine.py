@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from cryptography.fernet import Fernet
 from django.db import OperationalError, connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from bench.measure import chunk_query_counts
 from credentials.crypto import decrypt_default_password
@@ -376,6 +377,52 @@ def test_the_express_lane_serves_only_requests_with_few_students_left(world, set
     large.refresh_from_db()
     assert large.processed_count == 0
     assert not RegenerationOutcome.objects.filter(request=large).exists()
+
+
+@pytest.mark.django_db
+def test_small_work_is_waiting_while_a_small_request_is_queued_or_has_a_chunk_left(
+    world, settings
+):
+    settings.REGENERATION_CHUNK_SIZE = 2
+    large = started(world, world.psu920)  # 17 students left
+    assert not engine.small_work_waiting(3)
+
+    queued = RegenerationRequestFactory(
+        requester=world.admin010, psu=world.psu010, targeted_count=3
+    )
+    assert engine.small_work_waiting(3)
+    assert not engine.small_work_waiting(2)  # it counts 3
+
+    lifecycle.request_start(request_id=queued.pk)  # running, 3 left in two chunks
+    assert engine.small_work_waiting(3)
+    assert engine.chunk_process_fairest(at_most_left=3) == queued.pk  # 1 left
+    assert engine.small_work_waiting(1)
+    assert engine.chunk_process_fairest(at_most_left=3) == queued.pk  # none left
+    assert not engine.small_work_waiting(3)
+    assert engine.small_work_waiting(17)  # the large one counts once it is that small
+    RegenerationRequest.objects.filter(pk=large.pk).update(status=Status.CANCELLED)
+    assert not engine.small_work_waiting(17)
+
+
+@pytest.mark.django_db
+def test_the_express_lane_with_nothing_small_to_do_looks_with_one_query_and_claims_nothing(
+    world, settings
+):
+    settings.REGENERATION_CHUNK_SIZE = 2
+    large = started(world, world.psu920)
+    hooks = engine.LaneHooks(
+        before_express_claim=lambda at_most: lifecycle.request_start_waiting(
+            at_most_students=at_most
+        )
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        engine._express_lane_run(3, time.monotonic() + 0.3, threading.Event(), hooks)
+
+    assert len(captured) >= 3  # it looked every EXPRESS_POLL_SECONDS
+    assert {query["sql"] for query in captured} == {captured[0]["sql"]}
+    large.refresh_from_db()
+    assert large.processed_count == 0
 
 
 @on_postgresql
