@@ -380,9 +380,7 @@ def test_the_express_lane_serves_only_requests_with_few_students_left(world, set
 
 
 @pytest.mark.django_db
-def test_small_work_is_waiting_while_a_small_request_is_queued_or_has_a_chunk_left(
-    world, settings
-):
+def test_small_work_is_waiting_while_a_small_request_is_queued_or_has_a_chunk_left(world, settings):
     settings.REGENERATION_CHUNK_SIZE = 2
     large = started(world, world.psu920)  # 17 students left
     assert not engine.small_work_waiting(3)
