@@ -221,10 +221,18 @@ class Student(AbstractBaseUser):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     username = models.CharField(max_length=64, unique=True)
+    # No index of their own: the name-order indexes below lead with them, and every index
+    # is one more entry to write for each student a reset changes (migration 0011).
     psu = models.ForeignKey(
-        PSU, on_delete=models.PROTECT, related_name="students", verbose_name="PSU"
+        PSU,
+        on_delete=models.PROTECT,
+        related_name="students",
+        verbose_name="PSU",
+        db_index=False,
     )
-    campus = models.ForeignKey(Campus, on_delete=models.PROTECT, related_name="students")
+    campus = models.ForeignKey(
+        Campus, on_delete=models.PROTECT, related_name="students", db_index=False
+    )
     grade = models.CharField(max_length=2, choices=Grade.choices)
     default_password_encrypted = models.TextField(editable=False)
     default_password_set_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -470,3 +470,33 @@ def test_a_small_request_confirmed_while_every_lane_holds_a_district_chunk_is_do
     district.refresh_from_db()
     assert (district.status, district.processed_count) == (Status.COMPLETED, 17)
     assert RegenerationOutcome.objects.count() == 20
+
+
+def _student_updates() -> tuple[int, int]:
+    """(rows updated, of them heap-only) in the student table, in this transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_updated(%s::regclass), "
+            "pg_stat_get_xact_tuples_hot_updated(%s::regclass)",
+            [Student._meta.db_table] * 2,
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="heap-only updates are PostgreSQL's"
+)
+@pytest.mark.django_db
+def test_a_default_only_request_rewrites_its_students_without_touching_their_indexes(world):
+    """Every student's new row version stays on its page (a heap-only update) because the
+    table leaves room (people migration 0010) and the request changes no indexed column:
+    fails if either is lost, and the UPDATE then writes all 13 indexes for every student."""
+    request = make_request(world)
+    students = world.students(world.psu920).count()
+    updated, hot = _student_updates()
+
+    assert run(request).processed_count == students
+
+    updated_after, hot_after = _student_updates()
+    assert updated_after - updated == students
+    assert hot_after - hot == students
