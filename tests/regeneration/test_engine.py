@@ -483,9 +483,7 @@ def _student_updates() -> tuple[int, int]:
         return cursor.fetchone()
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="heap-only updates are PostgreSQL's"
-)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="heap-only updates are PostgreSQL's")
 @pytest.mark.django_db
 def test_a_default_only_request_rewrites_its_students_without_touching_their_indexes(world):
     """Every student's new row version stays on its page (a heap-only update) because the
