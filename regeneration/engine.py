@@ -266,7 +266,8 @@ def _express_lane_run(at_most: int, deadline: float, stop: threading.Event, hook
 def small_work_waiting(at_most: int) -> bool:
     """Whether a request of at most ``at_most`` students is queued, or one running has at
     most that many left and a pending chunk: the express lane's look while nothing small
-    waits, one query written once (no ORM to build), so that looking costs next to nothing.
+    waits, one query written by hand (no ORM to build it), so that looking costs next to
+    nothing.
     It may say yes when the look finds nothing to do (a small request queued behind a
     larger one of its PSU, a chunk another lane holds): the look then does the rest."""
     with connection.cursor() as cursor:
